@@ -1,0 +1,131 @@
+/**
+ * The audit core's own domain types. Adapters map client types into these at the edge;
+ * the core never sees SDK or client-generated types.
+ */
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A namespace as read: its labels exactly as stored (the core synthesizes well-known ones). */
+export interface Namespace {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+/** Where an object came from, for messages: a manifest file and line, or a cluster API path. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line?: number;
+}
+
+/** Any Kubernetes object the audit looks at (policies, admission policies), as plain JSON. */
+export interface ResourceObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** null for cluster-scoped objects */
+  readonly namespace: string | null;
+  /** The whole object as JSON (metadata, spec, ...). */
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly source?: SourceRef;
+}
+
+/** How the read of one kind of object ended. */
+export type ReadStatus = 'complete' | 'not-installed' | 'forbidden' | 'failed';
+
+export interface KindRead {
+  /** e.g. "namespaces", "networkpolicies.networking.k8s.io", "ciliumnetworkpolicies.cilium.io" */
+  readonly resource: string;
+  readonly status: ReadStatus;
+  readonly reason?: string;
+}
+
+/** A problem with the input that did not stop the scan (unknown kind, malformed object, ...). */
+export interface InputProblem {
+  readonly message: string;
+  readonly source?: SourceRef;
+}
+
+/** Everything one read of one cluster produced. */
+export interface ClusterSnapshot {
+  readonly cluster: string;
+  /** null when the namespace list could not be read: unknown, never empty. */
+  readonly namespaces: readonly Namespace[] | null;
+  readonly objects: readonly ResourceObject[];
+  /** Per-resource completeness. A manifest source reports every kind complete. */
+  readonly reads: readonly KindRead[];
+  readonly problems: readonly InputProblem[];
+}
+
+export type Engine = 'kubernetes' | 'cilium' | 'calico' | 'adminnetworkpolicy' | 'istio';
+
+export type Direction = 'ingress' | 'egress';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export interface PolicyRef {
+  readonly kind: string;
+  /** null for cluster-scoped policies */
+  readonly namespace: string | null;
+  readonly name: string;
+}
+
+export type RuleId =
+  | 'label-missing'
+  | 'label-invalid'
+  | 'namespace-unprotected'
+  | 'peer-selects-nothing'
+  | 'near-miss'
+  | 'selector-invalid'
+  | 'enforcement-missing'
+  | 'waiver-expired'
+  | 'rule-error';
+
+export interface Finding {
+  readonly rule: RuleId;
+  readonly severity: Severity;
+  readonly cluster: string;
+  readonly namespace: string | null;
+  readonly policy: PolicyRef | null;
+  readonly message: string;
+  readonly fix: string | null;
+  /** Where the offending object was read from, when known (for SARIF and messages). */
+  readonly source?: SourceRef;
+  /** True when a waiver suppresses this finding (kept in the report, not counted). */
+  readonly waived?: { readonly reason: string; readonly owner: string; readonly expires: string };
+}
+
+export type ClusterStatus = 'complete' | 'partial' | 'failed';
+
+/** One selection of namespaces by a policy peer, as reported. */
+export interface PeerReport {
+  readonly direction: Direction;
+  readonly rule: number;
+  readonly peer: number;
+  /** Sorted namespace names, or null when the peer is not a namespace selection (CIDR, entity, ...). */
+  readonly selects: readonly string[] | null;
+}
+
+export interface PolicyReport {
+  readonly engine: Engine;
+  readonly kind: string;
+  readonly namespace: string | null;
+  readonly name: string;
+  readonly appliesTo: readonly string[];
+  readonly peers: readonly PeerReport[];
+}
+
+export interface ClusterResult {
+  readonly cluster: string;
+  readonly status: ClusterStatus;
+  readonly errors: readonly string[];
+  readonly reads: readonly KindRead[];
+  readonly namespaces: readonly Namespace[];
+  readonly policies: readonly PolicyReport[];
+  readonly findings: readonly Finding[];
+}
