@@ -129,3 +129,34 @@ export interface ClusterResult {
   readonly policies: readonly PolicyReport[];
   readonly findings: readonly Finding[];
 }
+
+export interface ScanSummary {
+  readonly clusters: number;
+  readonly clustersByStatus: Readonly<Record<ClusterStatus, number>>;
+  readonly namespaces: number;
+  readonly policies: number;
+  /** Findings not suppressed by a waiver. */
+  readonly findings: number;
+  readonly waived: number;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+  readonly byRule: Readonly<Partial<Record<RuleId, number>>>;
+}
+
+/** The cluster part of the `scan --format json` contract (findings are listed once, at the top). */
+export interface ClusterReport {
+  readonly cluster: string;
+  readonly status: ClusterStatus;
+  readonly errors: readonly string[];
+  readonly reads: readonly KindRead[];
+  readonly namespaces: readonly Namespace[];
+  readonly policies: readonly PolicyReport[];
+}
+
+/** `scan --format json` prints exactly this object (schemaVersion 1). */
+export interface ScanReport {
+  readonly schemaVersion: 1;
+  readonly generatedAt: string;
+  readonly clusters: readonly ClusterReport[];
+  readonly findings: readonly Finding[];
+  readonly summary: ScanSummary;
+}
