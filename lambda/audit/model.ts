@@ -126,7 +126,9 @@ export interface ClusterResult {
   readonly errors: readonly string[];
   readonly reads: readonly KindRead[];
   readonly namespaces: readonly Namespace[];
-  readonly policies: readonly PolicyReport[];
+  /** Every policy's selections by name; computed on demand (large clusters make these large). */
+  readonly policyReports: () => readonly PolicyReport[];
+  readonly policyCount: number;
   readonly findings: readonly Finding[];
 }
 
@@ -149,6 +151,8 @@ export interface ClusterReport {
   readonly errors: readonly string[];
   readonly reads: readonly KindRead[];
   readonly namespaces: readonly Namespace[];
+  /** How many policies were analysed (policies may be left out of non-JSON reports). */
+  readonly policyCount: number;
   readonly policies: readonly PolicyReport[];
 }
 

@@ -127,3 +127,8 @@ function own(labels: Labels, key: string): string | undefined {
 export function queryKey(q: LabelQuery): string {
   return JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
+
+/** The namespaces whose name is one of these. */
+export function namedNamespaces(...names: string[]): LabelQuery {
+  return { op: 'in', key: NAME_KEY, values: names };
+}

@@ -1,0 +1,206 @@
+/**
+ * CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io): every rule of `spec` and
+ * `specs` applies; the subject is the endpointSelector (pinned to the policy namespace in a CNP), peers
+ * come from the Endpoints/Requires lists of ingress, egress and their deny variants, scoped the way
+ * Cilium scopes them (selector-semantics §4.3, §4.4, §4.6).
+ */
+import type { Direction } from '../model.js';
+import {
+  ciliumNamespaceQuery,
+  ciliumNamespaceTerms,
+  parseEndpointSelector,
+  scopeCiliumSelector,
+  selectsInit,
+  type CiliumScope,
+  type CiliumScopeOptions,
+  type CiliumSelectorRole,
+} from '../selectors/cilium.js';
+import { NONE, or, type LabelQuery } from '../selectors/query.js';
+import {
+  apiGroup,
+  refOf,
+  type PeerAnalysis,
+  type PolicyAnalysis,
+  type PolicyEngine,
+  type SelectorIssue,
+} from './types.js';
+import { arrayAt, errorMessage, has, isObject, objectAt, type Json } from './util.js';
+
+const KINDS = new Set(['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
+
+/** Rule lists per direction, and the peer lists inside a rule: selector lists and the rest (CIDRs, entities, ...). */
+const SECTIONS: readonly { list: string; direction: Direction }[] = [
+  { list: 'ingress', direction: 'ingress' },
+  { list: 'ingressDeny', direction: 'ingress' },
+  { list: 'egress', direction: 'egress' },
+  { list: 'egressDeny', direction: 'egress' },
+];
+const PEER_LISTS: Readonly<Record<Direction, readonly (readonly [string, CiliumSelectorRole | null])[]>> = {
+  ingress: [
+    ['fromEndpoints', 'endpoints'],
+    ['fromRequires', 'requires'],
+    ['fromEntities', null],
+    ['fromCIDR', null],
+    ['fromCIDRSet', null],
+    ['fromNodes', null],
+    ['fromGroups', null],
+  ],
+  egress: [
+    ['toEndpoints', 'endpoints'],
+    ['toRequires', 'requires'],
+    ['toEntities', null],
+    ['toCIDR', null],
+    ['toCIDRSet', null],
+    ['toFQDNs', null],
+    ['toServices', null],
+    ['toNodes', null],
+    ['toGroups', null],
+  ],
+};
+
+export type CiliumEngineOptions = Omit<CiliumScopeOptions, 'namespaceLabels'>;
+
+export function createCiliumEngine(options: CiliumEngineOptions = {}): PolicyEngine {
+  return {
+    engine: 'cilium',
+    handles: (obj) => apiGroup(obj.apiVersion) === 'cilium.io' && KINDS.has(obj.kind),
+    analyze(obj, settings): PolicyAnalysis {
+      const header = { engine: 'cilium' as const, ref: refOf(obj), source: obj.source };
+      try {
+        const namespace = obj.kind === 'CiliumClusterwideNetworkPolicy' ? null : (obj.namespace ?? 'default');
+        return { ...header, ...analyzeRules(obj.body, namespace, { ...options, namespaceLabels: settings.ciliumNamespaceLabels }) };
+      } catch (e) {
+        // Never throw: an unexpected shape becomes an issue.
+        const issue = { field: 'spec', message: `could not analyse the policy: ${errorMessage(e)}` };
+        return { ...header, appliesTo: NONE, protects: false, peers: [], issues: [issue] };
+      }
+    },
+  };
+}
+
+/** The engine with Cilium's defaults (no cluster filter, cluster name "default"). */
+export const ciliumEngine: PolicyEngine = createCiliumEngine();
+
+function analyzeRules(
+  body: Json,
+  namespace: string | null,
+  scopeOptions: CiliumScopeOptions,
+): Pick<PolicyAnalysis, 'appliesTo' | 'protects' | 'peers' | 'issues'> {
+  const issues: SelectorIssue[] = [];
+  const peers: PeerAnalysis[] = [];
+  const subjects: LabelQuery[] = [];
+  let protects = false;
+  const rules: { rule: unknown; path: string }[] = [];
+  if (has(body, 'spec')) rules.push({ rule: body.spec, path: 'spec' });
+  if (has(body, 'specs')) {
+    const specs = arrayAt(body, 'specs');
+    if (specs === undefined) issues.push({ field: 'specs', message: 'specs must be a list of rules' });
+    else specs.forEach((rule, k) => rules.push({ rule, path: `specs[${k}]` }));
+  }
+  if (rules.length === 0)
+    issues.push({ field: 'spec', message: 'the policy has neither spec nor specs; Cilium rejects it as empty' });
+
+  for (const { rule, path } of rules) {
+    if (!isObject(rule)) {
+      issues.push({ field: path, message: 'a rule must be an object' });
+      continue;
+    }
+    const subject = analyzeSubject(rule, path, namespace, issues);
+    subjects.push(subject.query);
+    if (subject.pods && (defaultDeny(rule, 'ingress') || defaultDeny(rule, 'egress'))) protects = true;
+    const scope: CiliumScope = { ...scopeOptions, namespace, subjectSelectsInit: subject.init };
+    for (const { list, direction } of SECTIONS) {
+      const sections = arrayAt(rule, list);
+      if (sections === undefined) {
+        issues.push({ field: `${path}.${list}`, message: `${list} must be a list of rules` });
+        continue;
+      }
+      sections.forEach((section, r) => {
+        const at = `${path}.${list}[${r}]`;
+        if (!isObject(section)) {
+          issues.push({ field: at, message: 'a rule must be an object' });
+          return;
+        }
+        for (const [name, role] of PEER_LISTS[direction]) {
+          const items = arrayAt(section, name);
+          if (items === undefined) {
+            issues.push({ field: `${at}.${name}`, message: `${name} must be a list` });
+            continue;
+          }
+          items.forEach((item, p) => {
+            const base = { direction, rule: r, peer: p, field: `${at}.${name}[${p}]` };
+            peers.push(
+              role === null ? { ...base, namespaces: null, valid: true, terms: [] } : selectorPeer(item, role, scope, base, issues),
+            );
+          });
+        }
+      });
+    }
+  }
+  return { appliesTo: or(...subjects), protects, peers, issues };
+}
+
+function analyzeSubject(
+  rule: Json,
+  path: string,
+  namespace: string | null,
+  issues: SelectorIssue[],
+): { query: LabelQuery; pods: boolean; init: boolean } {
+  const none = { query: NONE, pods: false, init: false };
+  const endpoints = has(rule, 'endpointSelector');
+  const nodes = has(rule, 'nodeSelector');
+  if (endpoints && nodes) {
+    issues.push({ field: path, message: 'a rule cannot have both endpointSelector and nodeSelector; Cilium rejects it' });
+    return none;
+  }
+  if (nodes) {
+    if (namespace !== null)
+      issues.push({ field: `${path}.nodeSelector`, message: 'a CiliumNetworkPolicy cannot set nodeSelector; Cilium rejects it' });
+    else
+      try {
+        parseEndpointSelector(rule.nodeSelector, `${path}.nodeSelector`);
+      } catch (e) {
+        issues.push({ field: `${path}.nodeSelector`, message: errorMessage(e) });
+      }
+    return none; // nodes, not pods in namespaces
+  }
+  if (!endpoints) {
+    issues.push({ field: `${path}.endpointSelector`, message: 'a rule needs an endpointSelector; Cilium rejects it' });
+    return none;
+  }
+  try {
+    const sel = parseEndpointSelector(rule.endpointSelector, `${path}.endpointSelector`);
+    const scoped = scopeCiliumSelector(sel, 'subject', { namespace, namespaceLabels: 'cross-namespace' });
+    return { query: ciliumNamespaceQuery(scoped) ?? NONE, pods: true, init: selectsInit(sel) };
+  } catch (e) {
+    issues.push({ field: `${path}.endpointSelector`, message: errorMessage(e) });
+    return none;
+  }
+}
+
+function selectorPeer(
+  item: unknown,
+  role: CiliumSelectorRole,
+  scope: CiliumScope,
+  base: { direction: Direction; rule: number; peer: number; field: string },
+  issues: SelectorIssue[],
+): PeerAnalysis {
+  try {
+    const sel = parseEndpointSelector(item, base.field);
+    const namespaces = ciliumNamespaceQuery(scopeCiliumSelector(sel, role, scope));
+    return { ...base, namespaces, valid: true, terms: ciliumNamespaceTerms(sel) };
+  } catch (e) {
+    issues.push({ field: base.field, message: errorMessage(e) });
+    return { ...base, namespaces: NONE, valid: false, terms: [] };
+  }
+}
+
+/**
+ * Does the rule put its endpoints in default deny for this direction? Only when it has a non-empty
+ * allow or deny section (`ingress: []` or none has no effect) and `enableDefaultDeny` does not turn it off.
+ */
+function defaultDeny(rule: Json, direction: Direction): boolean {
+  const sections = [arrayAt(rule, direction), arrayAt(rule, `${direction}Deny`)];
+  if (!sections.some((s) => s !== undefined && s.length > 0)) return false;
+  return objectAt(rule, 'enableDefaultDeny')?.[direction] !== false;
+}

@@ -1,0 +1,167 @@
+/**
+ * evaluateCluster: one snapshot in, one ClusterResult out. Builds the namespace index once, asks
+ * each engine about each policy, evaluates every selection on the index, runs the rules (a rule
+ * that throws becomes a finding), then applies severities, exclusions and waivers.
+ */
+import { analyzeAdmission, isAdmissionObject, type LabelEnforcement } from './admission.js';
+import { adminNetworkPolicyEngine } from './engines/adminnetworkpolicy.js';
+import { calicoEngine } from './engines/calico.js';
+import { ciliumEngine } from './engines/cilium.js';
+import { istioEngine } from './engines/istio.js';
+import { kubernetesEngine } from './engines/kubernetes.js';
+import { refOf, type PolicyEngine } from './engines/types.js';
+import { errorMessage } from './engines/util.js';
+import { globMatch, matchesAny } from './glob.js';
+import type { ClusterResult, ClusterSnapshot, ClusterStatus, Finding, KindRead, PolicyReport } from './model.js';
+import { createNamespaceIndex } from './namespace-index.js';
+import { RULES } from './rules/index.js';
+import type { Completeness, EvaluatedPolicy, Rule, RuleContext } from './rules/types.js';
+import { waiverExpired, type AuditSettings } from './settings.js';
+
+export const ENGINES: readonly PolicyEngine[] = [
+  kubernetesEngine,
+  ciliumEngine,
+  calicoEngine,
+  adminNetworkPolicyEngine,
+  istioEngine,
+];
+
+type ReadCategory = keyof Completeness;
+
+/** Which part of the audit a read resource feeds. */
+export function readCategory(resource: string): ReadCategory {
+  if (resource === 'namespaces') return 'namespaces';
+  if (resource.endsWith('.kyverno.io') || resource.includes('gatekeeper.sh')) return 'admission';
+  return 'networkPolicies';
+}
+
+function isComplete(r: KindRead): boolean {
+  return r.status === 'complete' || r.status === 'not-installed';
+}
+
+export function clusterStatus(snapshot: ClusterSnapshot): ClusterStatus {
+  if (snapshot.namespaces === null) return 'failed';
+  return snapshot.reads.every(isComplete) ? 'complete' : 'partial';
+}
+
+export function evaluateCluster(snapshot: ClusterSnapshot, settings: AuditSettings): ClusterResult {
+  const status = clusterStatus(snapshot);
+  const errors = [
+    ...snapshot.reads.filter((r) => !isComplete(r)).map((r) => `${r.resource}: ${r.status}${r.reason ? `: ${r.reason}` : ''}`),
+    ...snapshot.problems.map((p) => (p.source ? `${p.source.file}${p.source.line ? `:${p.source.line}` : ''}: ${p.message}` : p.message)),
+  ];
+  const complete: Completeness = {
+    namespaces: snapshot.namespaces !== null && snapshot.reads.filter((r) => readCategory(r.resource) === 'namespaces').every(isComplete),
+    networkPolicies: snapshot.reads.filter((r) => readCategory(r.resource) === 'networkPolicies').every(isComplete),
+    admission: snapshot.reads.filter((r) => readCategory(r.resource) === 'admission').every(isComplete),
+  };
+  const namespaces = snapshot.namespaces ?? [];
+  const index = createNamespaceIndex(namespaces, { synthesizeNameLabel: settings.synthesizeNameLabel });
+
+  const policies: EvaluatedPolicy[] = [];
+  const enforcements: LabelEnforcement[] = [];
+  const admissionIssues: RuleContext['admissionIssues'][number][] = [];
+  const crashed: Finding[] = [];
+  for (const obj of snapshot.objects) {
+    try {
+      if (isAdmissionObject(obj)) {
+        const a = analyzeAdmission(obj);
+        enforcements.push(...a.enforcements);
+        for (const issue of a.issues) admissionIssues.push({ enforcementRef: refOf(obj), issue });
+        continue;
+      }
+      const engine = ENGINES.find((e) => e.handles(obj));
+      if (!engine) continue;
+      const analysis = engine.analyze(obj, settings.engines);
+      policies.push({
+        analysis,
+        appliesTo: index.select(analysis.appliesTo),
+        peers: analysis.peers.map((peer) => ({ peer, selects: peer.namespaces === null ? null : index.select(peer.namespaces) })),
+      });
+    } catch (e) {
+      crashed.push({
+        rule: 'selector-invalid',
+        severity: 'high',
+        cluster: snapshot.cluster,
+        namespace: obj.namespace,
+        policy: refOf(obj),
+        source: obj.source,
+        message: `\`${obj.namespace ? `${obj.namespace}/` : ''}${obj.name}\` could not be analysed: ${errorMessage(e)}`,
+        fix: null,
+      });
+    }
+  }
+
+  const ctx: RuleContext = { cluster: snapshot.cluster, index, policies, enforcements, admissionIssues, settings, complete };
+  const findings = [...crashed, ...RULES.flatMap((rule) => runRule(rule, ctx))].filter(
+    (f) => f.namespace === null || !matchesAny(settings.exclude, f.namespace),
+  );
+
+  return {
+    cluster: snapshot.cluster,
+    status,
+    errors,
+    reads: snapshot.reads,
+    namespaces: [...namespaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    policyReports: () => policies.map((p) => policyReport(p, index)),
+    policyCount: policies.length,
+    findings: findings.map((f) => applyWaiver(f, settings)),
+  };
+}
+
+function runRule(rule: Rule, ctx: RuleContext): Finding[] {
+  if (!rule.needs.every((n) => ctx.complete[n])) return [];
+  try {
+    return rule.check(ctx).map((d) => ({
+      rule: rule.id,
+      severity: ctx.settings.severities[rule.id] ?? d.severity ?? rule.severity,
+      cluster: ctx.cluster,
+      namespace: d.namespace,
+      policy: d.policy,
+      ...(d.source ? { source: d.source } : {}),
+      message: d.message,
+      fix: d.fix,
+    }));
+  } catch (e) {
+    return [
+      {
+        rule: 'rule-error',
+        severity: 'high',
+        cluster: ctx.cluster,
+        namespace: null,
+        policy: null,
+        message: `rule ${rule.id} failed: ${errorMessage(e)}`,
+        fix: null,
+      },
+    ];
+  }
+}
+
+function applyWaiver(f: Finding, settings: AuditSettings): Finding {
+  if (f.rule === 'waiver-expired') return f;
+  const w = settings.waivers.find(
+    (w) =>
+      w.rule === f.rule &&
+      (w.cluster === undefined || globMatch(w.cluster, f.cluster)) &&
+      (f.namespace === null ? w.namespace === '*' : globMatch(w.namespace, f.namespace)) &&
+      !waiverExpired(w, settings.now),
+  );
+  return w ? { ...f, waived: { reason: w.reason, owner: w.owner, expires: w.expires } } : f;
+}
+
+function policyReport(p: EvaluatedPolicy, index: ReturnType<typeof createNamespaceIndex>): PolicyReport {
+  const a = p.analysis;
+  return {
+    engine: a.engine,
+    kind: a.ref.kind,
+    namespace: a.ref.namespace,
+    name: a.ref.name,
+    appliesTo: index.namesOf(p.appliesTo),
+    peers: p.peers.map(({ peer, selects }) => ({
+      direction: peer.direction,
+      rule: peer.rule,
+      peer: peer.peer,
+      selects: selects === null ? null : index.namesOf(selects),
+    })),
+  };
+}

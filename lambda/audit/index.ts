@@ -1,0 +1,15 @@
+/** The only import surface of the pure audit core. */
+export * from './model.js';
+export * from './settings.js';
+export { evaluateCluster, clusterStatus, readCategory, ENGINES } from './evaluate.js';
+export { buildScanReport, failsAt, compareFindings, summarize, type ReportOptions } from './report.js';
+export { RULES } from './rules/index.js';
+export type { Rule } from './rules/types.js';
+export { createNamespaceIndex, effectiveNamespaceLabels, METADATA_NAME_LABEL, type NamespaceIndex } from './namespace-index.js';
+export { matchLabels, type LabelQuery } from './selectors/query.js';
+export { SelectorSyntaxError } from './selectors/errors.js';
+export { compileLabelSelector, parseSelectorString } from './selectors/kubernetes.js';
+export { validateLabelKey, validateLabelValue } from './selectors/labels.js';
+export { parseCalicoSelector } from './selectors/calico.js';
+export { globMatch } from './glob.js';
+export { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './engines/types.js';

@@ -1,0 +1,435 @@
+/**
+ * The one schema for `labelguard.config.yaml`. `parseConfig` is pure and reports every problem
+ * with its path; `loadConfig` parses the YAML text and throws a `ConfigError` listing them all.
+ * The same schema exports a JSON Schema for editor completion (`configJsonSchema()`).
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { NAME_TEMPLATE, SEVERITIES, validateLabelKey, validateLabelValue } from './audit/index.js';
+import type { RuleId } from './audit/index.js';
+import { ConfigError } from './errors.js';
+import type { ConfigIssue } from './errors.js';
+
+/** Rule ids a config may name (in `waivers` and `severities`): every rule but the internal `rule-error`. */
+export const CONFIGURABLE_RULE_IDS = [
+  'label-missing',
+  'label-invalid',
+  'namespace-unprotected',
+  'peer-selects-nothing',
+  'near-miss',
+  'selector-invalid',
+  'enforcement-missing',
+  'waiver-expired',
+] as const satisfies readonly RuleId[];
+
+export type ConfigurableRuleId = (typeof CONFIGURABLE_RULE_IDS)[number];
+
+// A compile-time check that the list above names every rule but `rule-error`.
+const _everyRuleListed: Exclude<RuleId, 'rule-error'> extends ConfigurableRuleId ? true : never = true;
+
+const DNS1123_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE_GLOB_RE = /^[a-z0-9*?-]+$/;
+
+const ISO_DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** True for a real calendar date `YYYY-MM-DD` or a date-time with seconds optional and a zone (`Z` or `±hh:mm`). */
+export function isIsoDateOrDateTime(text: string): boolean {
+  const m = ISO_DATE_RE.exec(text) ?? ISO_DATE_TIME_RE.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return false;
+  const [h, mi, s, oh, om] = [m[4], m[5], m[6], m[7], m[8]].map((x) => (x === undefined ? 0 : Number(x)));
+  return (h ?? 0) < 24 && (mi ?? 0) < 60 && (s ?? 0) < 60 && (oh ?? 0) < 24 && (om ?? 0) < 60;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+
+const severitySchema = z.enum(SEVERITIES);
+const ruleIdSchema = z.enum(CONFIGURABLE_RULE_IDS);
+
+const labelKeySchema = z.string().superRefine((key, ctx) => {
+  const problem = validateLabelKey(key);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A label value, or one with `{{name}}` in it (checked with the shortest name put in its place). */
+const labelValueSchema = z.string().superRefine((value, ctx) => {
+  const filled = value.split(NAME_TEMPLATE).join('x');
+  if (filled.includes('{{') || filled.includes('}}')) {
+    ctx.addIssue({ code: 'custom', message: `the only template is "${NAME_TEMPLATE}"` });
+    return;
+  }
+  const problem = validateLabelValue(filled);
+  if (problem !== null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: filled === value ? problem : `with ${NAME_TEMPLATE} filled in, ${problem}`,
+    });
+  }
+});
+
+const namespaceGlobSchema = z
+  .string()
+  .regex(
+    NAMESPACE_GLOB_RE,
+    'expected a namespace name or glob: lowercase letters, digits, "-", and the wildcards * and ?',
+  );
+
+const requiredLabelSchema = z
+  .strictObject({
+    key: labelKeySchema,
+    value: labelValueSchema
+      .optional()
+      .describe(`The exact value required; "${NAME_TEMPLATE}" stands for the namespace's own name.`),
+    allowed: z
+      .array(labelValueSchema)
+      .min(1, 'expected at least one allowed value')
+      .optional()
+      .describe('The values accepted.'),
+    pattern: z
+      .string()
+      .superRefine((source, ctx) => {
+        try {
+          new RegExp(source, 'u'); // as the audit compiles it, anchored: ^(?:pattern)$
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : 'invalid regular expression' });
+        }
+      })
+      .optional()
+      .describe('A JavaScript regular expression (Unicode mode) the whole value must match.'),
+    severity: severitySchema.optional().describe('Overrides the severity of findings about this label.'),
+  })
+  .superRefine((label, ctx) => {
+    const given = (['value', 'allowed', 'pattern'] as const).filter((k) => label[k] !== undefined);
+    if (given.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [given[1] ?? 'value'],
+        message: `give at most one of value, allowed and pattern (found ${given.join(' and ')})`,
+      });
+    }
+  });
+
+const waiverSchema = z.strictObject({
+  rule: ruleIdSchema,
+  cluster: z.string().min(1).optional().describe('A cluster name or glob (* and ?); every cluster when absent.'),
+  namespace: namespaceGlobSchema.describe('A namespace name or glob (* and ?).'),
+  reason: z.string().min(1, 'expected a reason'),
+  owner: z.string().min(1, 'expected an owner'),
+  expires: z
+    .string()
+    .refine(isIsoDateOrDateTime, 'expected an ISO date (2026-01-31) or date-time with zone (2026-01-31T12:00:00Z)'),
+  ticket: z.string().min(1).optional(),
+});
+
+const severityOverridesSchema = z.strictObject(
+  Object.fromEntries(CONFIGURABLE_RULE_IDS.map((id) => [id, severitySchema.optional()])) as Record<
+    ConfigurableRuleId,
+    z.ZodOptional<typeof severitySchema>
+  >,
+);
+
+const enginesSchema = z.strictObject({
+  cilium: z
+    .strictObject({
+      namespaceLabels: z
+        .enum(['cross-namespace', 'policy-namespace'])
+        .default('cross-namespace')
+        .describe(
+          'How Cilium agents treat io.cilium.k8s.namespace.labels.* peer keys: cross-namespace (cilium/cilium#30650 and later) or policy-namespace (older agents).',
+        ),
+    })
+    .prefault({}),
+  istio: z
+    .strictObject({
+      rootNamespace: z
+        .string()
+        .regex(DNS1123_LABEL_RE, 'expected a namespace name')
+        .max(63)
+        .default('istio-system')
+        .describe('meshConfig.rootNamespace: AuthorizationPolicies there apply mesh-wide.'),
+    })
+    .prefault({}),
+  kubernetes: z
+    .strictObject({
+      synthesizeNameLabel: z
+        .boolean()
+        .default(true)
+        .describe('Treat kubernetes.io/metadata.name as set on every namespace, as the API server does (1.21+).'),
+    })
+    .prefault({}),
+});
+
+const CLUSTER_FIELDS_BY_KIND = {
+  kubeconfig: ['context'],
+  eks: ['region', 'roleArn', 'externalId'],
+  manifests: ['paths'],
+} as const;
+
+const clusterSchema = z
+  .strictObject({
+    name: z.string().min(1, 'expected a cluster name'),
+    kind: z.enum(['kubeconfig', 'eks', 'manifests']),
+    context: z.string().min(1).optional().describe('kubeconfig: the context to use (the current one when absent).'),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
+      .optional(),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN')
+      .optional()
+      .describe('eks: a role to assume before calling the cluster.'),
+    externalId: z.string().min(2).max(1224).optional().describe('eks: the external id the role trust policy requires.'),
+    paths: z.array(z.string().min(1)).min(1, 'expected at least one path').optional(),
+  })
+  .superRefine((cluster, ctx) => {
+    const own: readonly string[] = CLUSTER_FIELDS_BY_KIND[cluster.kind];
+    for (const fields of Object.values(CLUSTER_FIELDS_BY_KIND)) {
+      for (const field of fields) {
+        if (!own.includes(field) && cluster[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `not used by clusters of kind ${cluster.kind}` });
+        }
+      }
+    }
+    if (cluster.kind === 'manifests' && cluster.paths === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['paths'], message: 'required for clusters of kind manifests' });
+    }
+    if (cluster.externalId !== undefined && cluster.roleArn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'needs roleArn' });
+    }
+  });
+
+const storeSchema = z.strictObject({
+  dir: z.string().min(1).optional().describe('A directory for the embedded local store.'),
+  table: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
+    .optional(),
+  retentionDays: z
+    .number()
+    .int('expected a whole number of days')
+    .positive('expected a positive number of days')
+    .default(400)
+    .describe('Days scan history is kept.'),
+});
+
+const notifySchema = z.strictObject({
+  slack: z
+    .strictObject({
+      channel: z.string().min(1).optional(),
+      apiUrl: z
+        .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
+        .optional()
+        .describe('The Slack Web API base URL (for tests and proxies).'),
+    })
+    .optional(),
+});
+
+/** The schema of `labelguard.config.yaml`. Every object is strict: unknown keys are errors. */
+export const configSchema = z
+  .strictObject({
+    requiredLabels: z
+      .array(requiredLabelSchema)
+      .default(() => [{ key: 'ns', value: NAME_TEMPLATE }])
+      .describe('Labels every namespace must carry.'),
+    exclude: z
+      .array(namespaceGlobSchema)
+      .default(() => ['kube-*'])
+      .describe('Namespaces (names or globs with * and ?) the audit skips.'),
+    waivers: z.array(waiverSchema).default(() => []),
+    severities: severityOverridesSchema.prefault({}).describe('Severity overrides by rule id.'),
+    engines: enginesSchema.prefault({}),
+    failOn: severitySchema.default('high').describe('The lowest severity that makes a scan fail.'),
+    clusters: z.array(clusterSchema).default(() => []),
+    store: storeSchema.prefault({}),
+    notify: notifySchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    reportDuplicates(ctx, 'requiredLabels', 'key', config.requiredLabels);
+    reportDuplicates(ctx, 'clusters', 'name', config.clusters);
+  });
+
+function reportDuplicates<K extends string>(
+  ctx: z.RefinementCtx,
+  list: string,
+  field: K,
+  items: readonly Readonly<Record<K, string>>[],
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const seen = first.get(item[field]);
+    if (seen === undefined) first.set(item[field], i);
+    else ctx.addIssue({ code: 'custom', path: [list, i, field], message: `duplicate of ${list}[${seen}].${field}` });
+  });
+}
+
+export type Config = z.output<typeof configSchema>;
+/** The config as written, before defaults (what a YAML file or a CDK prop holds). */
+export type ConfigInput = z.input<typeof configSchema>;
+export type RequiredLabel = Config['requiredLabels'][number];
+export type Waiver = Config['waivers'][number];
+export type ClusterConfig = Config['clusters'][number];
+export type EnginesConfig = Config['engines'];
+export type StoreConfig = Config['store'];
+export type NotifyConfig = Config['notify'];
+
+export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
+
+// ---------------------------------------------------------------------------------------------
+// Parse and load
+
+/** Validates an already-parsed document. Pure. An empty document (null/undefined) means all defaults. */
+export function parseConfig(raw: unknown): ParseConfigResult {
+  const result = configSchema.safeParse(raw ?? {}, { error: messageFor });
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, issues: result.error.issues.flatMap(toConfigIssues) };
+}
+
+/** Parses YAML text and validates it; throws `ConfigError` naming `file` (and the line, for YAML syntax errors). */
+export function loadConfig(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { path: '', line, message: `invalid YAML (column ${col}): ${e.message}` };
+      }),
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (e) {
+    throw new ConfigError(
+      file,
+      [{ path: '', message: `invalid YAML: ${e instanceof Error ? e.message : String(e)}` }],
+      {
+        cause: e,
+      },
+    );
+  }
+  const result = parseConfig(raw);
+  if (!result.ok) throw new ConfigError(file, result.issues);
+  return result.config;
+}
+
+/** A JSON Schema (draft 2020-12) of the config as written, for editor completion. */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input' }),
+    title: 'labelguard configuration',
+  };
+}
+
+/** The configuration an empty file yields. */
+export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze(configSchema.parse({}));
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Per-parse messages: shorter than zod's defaults and phrased for people editing YAML. */
+function messageFor(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `required (expected ${issue.expected})`;
+    return `expected ${issue.expected}, received ${describeValue(issue.input)}`;
+  }
+  if (issue.code === 'invalid_value') {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, received ${JSON.stringify(issue.input) ?? describeValue(issue.input)}`;
+  }
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(configSchema, issue.path);
+    return issue.keys.map((key) => {
+      const suggestion = closest(key, known);
+      return {
+        path: formatPath([...issue.path, key]),
+        message: `unknown key${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+      };
+    });
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+/** `requiredLabels[0].key`, `severities.label-missing`, `exclude[2]`; odd keys are quoted: `a["b c"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (typeof seg === 'string' && /^[A-Za-z_$][\w$-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out;
+}
+
+/** The keys the schema allows at `path`, for "did you mean" hints. */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (const seg of path) {
+    node = unwrap(node);
+    if (node instanceof z.ZodObject) node = (node.shape as Record<string, z.ZodType>)[String(seg)];
+    else if (node instanceof z.ZodArray) node = node.element as z.ZodType;
+    else return [];
+    if (node === undefined) return [];
+  }
+  node = unwrap(node);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
+    s = s.unwrap() as z.ZodType;
+  }
+  return s;
+}
+
+/** The known key nearest to a typo, when it is near enough to be what was meant. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.min(3, Math.max(1, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
