@@ -40,8 +40,8 @@ export function isIsoDateOrDateTime(text: string): boolean {
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const day = new Date(Date.UTC(y, mo - 1, d));
   if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return false;
-  const [h, mi, s, oh, om] = [m[4], m[5], m[6], m[7], m[8]].map((x) => (x === undefined ? 0 : Number(x)));
-  return (h ?? 0) < 24 && (mi ?? 0) < 60 && (s ?? 0) < 60 && (oh ?? 0) < 24 && (om ?? 0) < 60;
+  const [h = 0, mi = 0, s = 0, oh = 0, om = 0] = [m[4], m[5], m[6], m[7], m[8]].map((x) => Number(x ?? 0));
+  return h < 24 && mi < 60 && s < 60 && oh < 24 && om < 60;
 }
 
 // ---------------------------------------------------------------------------------------------

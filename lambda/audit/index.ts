@@ -13,3 +13,22 @@ export { validateLabelKey, validateLabelValue } from './selectors/labels.js';
 export { parseCalicoSelector } from './selectors/calico.js';
 export { globMatch } from './glob.js';
 export { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './engines/types.js';
+export type { Completeness } from './rules/types.js';
+export {
+  observeCluster,
+  nextState,
+  diffStates,
+  policyKey,
+  findingKey,
+  keyFindings,
+  comparePolicyObjects,
+  compareFindingsFully,
+  describeLabels,
+  labelsEqual,
+  jsonEqual,
+  isPolicyObject,
+  withoutSource,
+  type ClusterState,
+  type ClusterObservation,
+  type SelectionSettings,
+} from './diff.js';

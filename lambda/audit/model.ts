@@ -154,6 +154,8 @@ export interface ClusterReport {
   /** How many policies were analysed (policies may be left out of non-JSON reports). */
   readonly policyCount: number;
   readonly policies: readonly PolicyReport[];
+  /** What changed since the cluster's previous recorded run; absent when no history is kept. */
+  readonly drift?: readonly DriftEvent[];
 }
 
 /** `scan --format json` prints exactly this object (schemaVersion 1). */
@@ -163,4 +165,49 @@ export interface ScanReport {
   readonly clusters: readonly ClusterReport[];
   readonly findings: readonly Finding[];
   readonly summary: ScanSummary;
+}
+
+export type DriftEventType =
+  | 'namespace-created'
+  | 'namespace-deleted'
+  | 'label-removed'
+  | 'label-changed'
+  | 'label-added'
+  | 'selection-lost'
+  | 'selection-gained'
+  | 'finding-opened'
+  | 'finding-resolved';
+
+/** Every drift event type, in the order events of one namespace are listed. */
+export const DRIFT_EVENT_TYPES: readonly DriftEventType[] = [
+  'namespace-created',
+  'namespace-deleted',
+  'label-removed',
+  'label-changed',
+  'label-added',
+  'selection-lost',
+  'selection-gained',
+  'finding-opened',
+  'finding-resolved',
+];
+
+/**
+ * One change in a cluster between its previous known state and a run (the `drift` contract of
+ * `scan --format json`). Fields that do not apply are null:
+ * - `label-removed` / `label-changed` / `label-added`: `namespace`, `key`, the `before` and `after` values;
+ * - `namespace-created` / `namespace-deleted`: `namespace`, and its labels as sorted `k=v,k2=v2` in `after` / `before`;
+ * - `selection-lost` / `selection-gained`: the `namespace` a policy stopped or started selecting, the `policy`,
+ *   and the `direction` of its peers, or null when the policy's subject (the namespaces it applies to) changed;
+ * - `finding-opened` / `finding-resolved`: the finding's `namespace` and `policy`, its rule id in `key` and its
+ *   message in `after` / `before`.
+ */
+export interface DriftEvent {
+  readonly type: DriftEventType;
+  readonly cluster: string;
+  readonly namespace: string | null;
+  readonly key: string | null;
+  readonly before: string | null;
+  readonly after: string | null;
+  readonly policy: PolicyRef | null;
+  readonly direction: Direction | null;
 }

@@ -1,82 +1,16 @@
 /**
  * An index over one cluster's namespaces, built once per snapshot, that evaluates a LabelQuery
- * against every namespace at once with set operations on bitsets instead of testing every
- * namespace against every selector term.
+ * against every namespace at once with set operations (see NsSet) instead of testing every
+ * namespace against every selector term. Posting lists are built per label key, and turned into
+ * sets only for the values a selector actually asks about.
  */
 import type { Labels, Namespace } from './model.js';
+import { NsSet } from './ns-set.js';
 import { NAME_KEY, parseInt64, queryKey, type LabelQuery } from './selectors/query.js';
 
-export const METADATA_NAME_LABEL = 'kubernetes.io/metadata.name';
+export { NsSet };
 
-/** A set of namespaces as a bitset over the index's namespace numbering. */
-export class NsSet {
-  readonly words: Uint32Array;
-  constructor(
-    readonly size: number,
-    words?: Uint32Array,
-  ) {
-    this.words = words ?? new Uint32Array((size + 31) >>> 5);
-  }
-  static full(size: number): NsSet {
-    const s = new NsSet(size);
-    s.words.fill(0xffffffff);
-    s.trim();
-    return s;
-  }
-  private trim(): void {
-    const extra = this.size & 31;
-    if (extra !== 0 && this.words.length > 0) this.words[this.words.length - 1]! &= 0xffffffff >>> (32 - extra);
-  }
-  add(i: number): void {
-    this.words[i >>> 5]! |= 1 << (i & 31);
-  }
-  has(i: number): boolean {
-    return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
-  }
-  and(o: NsSet): NsSet {
-    const w = new Uint32Array(this.words.length);
-    for (let i = 0; i < w.length; i++) w[i] = this.words[i]! & o.words[i]!;
-    return new NsSet(this.size, w);
-  }
-  or(o: NsSet): NsSet {
-    const w = new Uint32Array(this.words.length);
-    for (let i = 0; i < w.length; i++) w[i] = this.words[i]! | o.words[i]!;
-    return new NsSet(this.size, w);
-  }
-  not(): NsSet {
-    const w = new Uint32Array(this.words.length);
-    for (let i = 0; i < w.length; i++) w[i] = ~this.words[i]! >>> 0;
-    const s = new NsSet(this.size, w);
-    s.trim();
-    return s;
-  }
-  isEmpty(): boolean {
-    for (const x of this.words) if (x !== 0) return false;
-    return true;
-  }
-  count(): number {
-    let n = 0;
-    for (let x of this.words) {
-      x = x - ((x >>> 1) & 0x55555555);
-      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-      n += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-    }
-    return n;
-  }
-  /** Member indices in ascending order. */
-  indices(): number[] {
-    const out: number[] = [];
-    for (let w = 0; w < this.words.length; w++) {
-      let x = this.words[w]!;
-      while (x !== 0) {
-        const bit = x & -x;
-        out.push((w << 5) + 31 - Math.clz32(bit));
-        x ^= bit;
-      }
-    }
-    return out;
-  }
-}
+export const METADATA_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface NamespaceIndexOptions {
   /** Synthesize kubernetes.io/metadata.name=<name> on every namespace (clusters >= 1.21). Default true. */
@@ -87,7 +21,9 @@ export interface NamespaceIndex {
   readonly size: number;
   /** Namespace names in index order (sorted by name). */
   readonly names: readonly string[];
-  /** Labels as stored plus the synthesized name label. */
+  /** One effective label (stored, or the synthesized name label) without building the whole set. */
+  labelOf(i: number, key: string): string | undefined;
+  /** Labels as stored plus the synthesized name label (allocates: for messages and debugging). */
   effectiveLabels(i: number): Labels;
   idOf(name: string): number | undefined;
   /** Every namespace matching the query (memoised per query). */
@@ -100,54 +36,74 @@ export function effectiveNamespaceLabels(ns: Namespace, synthesizeNameLabel = tr
   return synthesizeNameLabel ? { ...ns.labels, [METADATA_NAME_LABEL]: ns.name } : ns.labels;
 }
 
-export function createNamespaceIndex(
-  namespaces: readonly Namespace[],
-  options: NamespaceIndexOptions = {},
-): NamespaceIndex {
+const own = (labels: Labels, key: string): string | undefined =>
+  Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : undefined;
+
+export function createNamespaceIndex(namespaces: readonly Namespace[], options: NamespaceIndexOptions = {}): NamespaceIndex {
   const synth = options.synthesizeNameLabel ?? true;
   const sorted = [...namespaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const size = sorted.length;
   const names = sorted.map((n) => n.name);
-  const labels = sorted.map((n) => effectiveNamespaceLabels(n, synth));
+  const stored = sorted.map((n) => n.labels);
   const ids = new Map<string, number>();
   names.forEach((n, i) => ids.set(n, i));
-  // key -> value -> members
-  const postings = new Map<string, Map<string, NsSet>>();
-  const keyAll = new Map<string, NsSet>();
-  const put = (key: string, value: string, i: number): void => {
-    let byValue = postings.get(key);
-    if (!byValue) postings.set(key, (byValue = new Map()));
-    let set = byValue.get(value);
-    if (!set) byValue.set(value, (set = new NsSet(size)));
-    set.add(i);
-    let any = keyAll.get(key);
-    if (!any) keyAll.set(key, (any = new NsSet(size)));
-    any.add(i);
-  };
-  labels.forEach((l, i) => {
-    for (const [k, v] of Object.entries(l)) put(k, v, i);
-    put(NAME_KEY, names[i]!, i);
-  });
-  const empty = new NsSet(size);
+
+  // The name pseudo-key, and the synthesized name label (which the API server always overwrites
+  // with the name), are answered from `ids` and `names` directly.
+  const isNameKey = (key: string): boolean => key === NAME_KEY || (synth && key === METADATA_NAME_LABEL);
+
+  // key -> value -> ascending member ids, for every stored label.
+  const postings = new Map<string, Map<string, number[]>>();
+  for (let i = 0; i < size; i++) {
+    const labels = stored[i]!;
+    for (const key in labels) {
+      if (!Object.prototype.hasOwnProperty.call(labels, key) || isNameKey(key)) continue;
+      let byValue = postings.get(key);
+      if (!byValue) postings.set(key, (byValue = new Map()));
+      const value = labels[key]!;
+      const list = byValue.get(value);
+      if (list) list.push(i);
+      else byValue.set(value, [i]);
+    }
+  }
+
+  const empty = NsSet.empty(size);
   const full = NsSet.full(size);
   const cache = new Map<string, NsSet>();
+  const keyCache = new Map<string, NsSet>();
+
+  const fromLists = (lists: Iterable<readonly number[]>): NsSet => NsSet.fromIdLists(size, lists);
 
   const valuesWhere = (key: string, pred: (v: string) => boolean): NsSet => {
+    if (isNameKey(key)) return fromLists(names.flatMap((n, i) => (pred(n) ? [[i]] : [])));
     const byValue = postings.get(key);
-    let acc = empty;
-    if (!byValue) return acc;
-    for (const [v, set] of byValue) if (pred(v)) acc = acc.or(set);
-    return acc;
+    if (!byValue) return empty;
+    const lists: number[][] = [];
+    for (const [v, list] of byValue) if (pred(v)) lists.push(list);
+    return fromLists(lists);
   };
   const inSet = (key: string, values: readonly string[]): NsSet => {
-    const byValue = postings.get(key);
-    let acc = empty;
-    if (!byValue) return acc;
-    for (const v of new Set(values)) {
-      const set = byValue.get(v);
-      if (set) acc = acc.or(set);
+    const lists: (readonly number[])[] = [];
+    if (isNameKey(key)) {
+      for (const v of values) {
+        const id = ids.get(v);
+        if (id !== undefined) lists.push([id]);
+      }
+    } else {
+      const byValue = postings.get(key);
+      if (!byValue) return empty;
+      for (const v of values) {
+        const list = byValue.get(v);
+        if (list) lists.push(list);
+      }
     }
-    return acc;
+    return fromLists(lists);
+  };
+  const exists = (key: string): NsSet => {
+    if (isNameKey(key)) return full;
+    let hit = keyCache.get(key);
+    if (!hit) keyCache.set(key, (hit = fromLists(postings.get(key)?.values() ?? [])));
+    return hit;
   };
 
   const evaluate = (q: LabelQuery): NsSet => {
@@ -161,9 +117,9 @@ export function createNamespaceIndex(
       case 'notin':
         return inSet(q.key, q.values).not();
       case 'exists':
-        return keyAll.get(q.key) ?? empty;
+        return exists(q.key);
       case 'notexists':
-        return (keyAll.get(q.key) ?? empty).not();
+        return exists(q.key).not();
       case 'gt':
       case 'lt':
         return valuesWhere(q.key, (v) => {
@@ -177,18 +133,14 @@ export function createNamespaceIndex(
       case 'endsWith':
         return valuesWhere(q.key, (v) => v.endsWith(q.value));
       case 'and': {
-        let acc = full;
-        for (const t of q.terms) {
-          acc = acc.and(select(t));
-          if (acc.isEmpty()) break;
-        }
+        // Smallest first, so intersections stay sparse and stop early.
+        const sets = q.terms.map(select).sort((a, b) => a.count() - b.count());
+        let acc = sets[0] ?? full;
+        for (let k = 1; k < sets.length && !acc.isEmpty(); k++) acc = acc.and(sets[k]!);
         return acc;
       }
-      case 'or': {
-        let acc = empty;
-        for (const t of q.terms) acc = acc.or(select(t));
-        return acc;
-      }
+      case 'or':
+        return NsSet.union(size, q.terms.map(select));
       case 'not':
         return select(q.term).not();
     }
@@ -196,6 +148,11 @@ export function createNamespaceIndex(
   const select = (q: LabelQuery): NsSet => {
     if (q.op === 'all') return full;
     if (q.op === 'none') return empty;
+    if (q.op === 'in' && q.values.length === 1 && !isNameKey(q.key)) {
+      // The most common term (`ns=team-b`): no key to build, one posting list.
+      const list = postings.get(q.key)?.get(q.values[0]!);
+      return list ? NsSet.fromIdLists(size, [list]) : empty;
+    }
     const key = queryKey(q);
     let hit = cache.get(key);
     if (!hit) cache.set(key, (hit = evaluate(q)));
@@ -205,7 +162,8 @@ export function createNamespaceIndex(
   return {
     size,
     names,
-    effectiveLabels: (i) => labels[i]!,
+    labelOf: (i, key) => (isNameKey(key) ? (key === NAME_KEY || synth ? names[i] : undefined) : own(stored[i]!, key)),
+    effectiveLabels: (i) => effectiveNamespaceLabels(sorted[i]!, synth),
     idOf: (name) => ids.get(name),
     select,
     namesOf: (s) => s.indices().map((i) => names[i]!),

@@ -9,8 +9,9 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import type { ClusterSnapshot, InputProblem, Namespace, ResourceObject, SourceRef } from '../../audit/model.js';
+import type { ClusterSnapshot, InputProblem, Namespace, ResourceObject, SourceRef } from '../../audit/index.js';
 import { InputError, UsageError } from '../../errors.js';
+import type { ClusterSource } from '../../ports.js';
 
 export interface ManifestSourceOptions {
   /** Files or folders; folders are walked recursively for .yaml, .yml and .json files. */
@@ -35,12 +36,13 @@ export interface ManifestParseResult {
 const MANIFEST_FILE_RE = /\.(ya?ml|json)$/i;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-export function createManifestSource(options: ManifestSourceOptions): { read(): Promise<ClusterSnapshot> } {
+export function createManifestSource(options: ManifestSourceOptions): ClusterSource {
   const first = options.paths[0];
   if (first === undefined) throw new UsageError('the manifest source needs at least one file or folder');
   const cluster = options.cluster ?? defaultClusterName(first);
 
   return {
+    cluster,
     async read(): Promise<ClusterSnapshot> {
       const problems: InputProblem[] = [];
       const files = await listManifestFiles(options.paths, problems);
@@ -387,12 +389,16 @@ function namespaceLabels(raw: unknown, report: (message: string) => void): Recor
     report(`metadata.labels must be a map of strings, found ${describe(raw)}; labels ignored`);
     return {};
   }
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (typeof value === 'string') labels[key] = value;
-    else report(`label "${key}" is ${describe(value)}, not a string (quote it); label ignored`);
+  const entries = Object.entries(raw);
+  const strings = entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  if (strings.length < entries.length) {
+    for (const [key, value] of entries) {
+      if (typeof value !== 'string')
+        report(`label "${key}" is ${describe(value)}, not a string (quote it); label ignored`);
+    }
   }
-  return labels;
+  // fromEntries defines own properties, so a key such as "__proto__" stays a plain (invalid) label.
+  return Object.fromEntries(strings);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

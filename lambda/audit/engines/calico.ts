@@ -184,6 +184,9 @@ function analyzeEntity(entity: unknown, path: string, ctx: Context): EntityResul
   const endpointsEmpty = !canMatch(sel) || !canMatch(saSel) || excludesEverything(notSel);
 
   if (nsSel.state === 'set') {
+    // A namespaceSelector that is exactly global() deliberately selects host endpoints and global
+    // network sets: it is not a namespace selection, so it can never be a dead rule.
+    if (nsSel.selector.ast.kind === 'global') return { namespaces: null, valid: true, terms: [] };
     if (endpointsEmpty) return { namespaces: NONE, valid: true, terms: [] };
     const terms = positiveEqualityTerms(nsSel.selector).filter((t) => t.key !== CALICO_NAMESPACE_NAME_LABEL);
     return { namespaces: calicoNamespaceQuery(nsSel.selector), valid: true, terms };

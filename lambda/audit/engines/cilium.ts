@@ -68,7 +68,10 @@ export function createCiliumEngine(options: CiliumEngineOptions = {}): PolicyEng
       const header = { engine: 'cilium' as const, ref: refOf(obj), source: obj.source };
       try {
         const namespace = obj.kind === 'CiliumClusterwideNetworkPolicy' ? null : (obj.namespace ?? 'default');
-        return { ...header, ...analyzeRules(obj.body, namespace, { ...options, namespaceLabels: settings.ciliumNamespaceLabels }) };
+        return {
+          ...header,
+          ...analyzeRules(obj.body, namespace, { ...options, namespaceLabels: settings.ciliumNamespaceLabels }),
+        };
       } catch (e) {
         // Never throw: an unexpected shape becomes an issue.
         const issue = { field: 'spec', message: `could not analyse the policy: ${errorMessage(e)}` };
@@ -105,10 +108,11 @@ function analyzeRules(
       issues.push({ field: path, message: 'a rule must be an object' });
       continue;
     }
-    const subject = analyzeSubject(rule, path, namespace, issues);
+    const policyScope: CiliumScope = { ...scopeOptions, namespace };
+    const subject = analyzeSubject(rule, path, policyScope, issues);
     subjects.push(subject.query);
     if (subject.pods && (defaultDeny(rule, 'ingress') || defaultDeny(rule, 'egress'))) protects = true;
-    const scope: CiliumScope = { ...scopeOptions, namespace, subjectSelectsInit: subject.init };
+    const scope: CiliumScope = { ...policyScope, subjectSelectsInit: subject.init };
     for (const { list, direction } of SECTIONS) {
       const sections = arrayAt(rule, list);
       if (sections === undefined) {
@@ -130,7 +134,9 @@ function analyzeRules(
           items.forEach((item, p) => {
             const base = { direction, rule: r, peer: p, field: `${at}.${name}[${p}]` };
             peers.push(
-              role === null ? { ...base, namespaces: null, valid: true, terms: [] } : selectorPeer(item, role, scope, base, issues),
+              role === null
+                ? { ...base, namespaces: null, valid: true, terms: [] }
+                : selectorPeer(item, role, scope, base, issues),
             );
           });
         }
@@ -143,19 +149,25 @@ function analyzeRules(
 function analyzeSubject(
   rule: Json,
   path: string,
-  namespace: string | null,
+  scope: CiliumScope,
   issues: SelectorIssue[],
 ): { query: LabelQuery; pods: boolean; init: boolean } {
   const none = { query: NONE, pods: false, init: false };
   const endpoints = has(rule, 'endpointSelector');
   const nodes = has(rule, 'nodeSelector');
   if (endpoints && nodes) {
-    issues.push({ field: path, message: 'a rule cannot have both endpointSelector and nodeSelector; Cilium rejects it' });
+    issues.push({
+      field: path,
+      message: 'a rule cannot have both endpointSelector and nodeSelector; Cilium rejects it',
+    });
     return none;
   }
   if (nodes) {
-    if (namespace !== null)
-      issues.push({ field: `${path}.nodeSelector`, message: 'a CiliumNetworkPolicy cannot set nodeSelector; Cilium rejects it' });
+    if (scope.namespace !== null)
+      issues.push({
+        field: `${path}.nodeSelector`,
+        message: 'a CiliumNetworkPolicy cannot set nodeSelector; Cilium rejects it',
+      });
     else
       try {
         parseEndpointSelector(rule.nodeSelector, `${path}.nodeSelector`);
@@ -170,7 +182,7 @@ function analyzeSubject(
   }
   try {
     const sel = parseEndpointSelector(rule.endpointSelector, `${path}.endpointSelector`);
-    const scoped = scopeCiliumSelector(sel, 'subject', { namespace, namespaceLabels: 'cross-namespace' });
+    const scoped = scopeCiliumSelector(sel, 'subject', scope);
     return { query: ciliumNamespaceQuery(scoped) ?? NONE, pods: true, init: selectsInit(sel) };
   } catch (e) {
     issues.push({ field: `${path}.endpointSelector`, message: errorMessage(e) });

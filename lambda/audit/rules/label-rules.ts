@@ -44,10 +44,9 @@ function eachLabel(ctx: RuleContext, visit: (ns: string, req: RequiredLabel, val
   const out: FindingDraft[] = [];
   const { index } = ctx;
   for (let i = 0; i < index.size; i++) {
-    const labels = index.effectiveLabels(i);
     const ns = index.names[i]!;
     for (const req of ctx.settings.requiredLabels) {
-      const value = Object.prototype.hasOwnProperty.call(labels, req.key) ? labels[req.key] : undefined;
+      const value = index.labelOf(i, req.key);
       const f = visit(ns, req, value);
       if (f) out.push(f);
     }

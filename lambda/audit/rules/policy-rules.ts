@@ -12,8 +12,10 @@ export const namespaceUnprotected: Rule = {
   example: 'no network policy applies to namespace `sandbox`: it has no zero-trust boundary',
   needs: ['namespaces', 'networkPolicies'],
   check(ctx) {
-    let covered = new NsSet(ctx.index.size);
-    for (const p of ctx.policies) if (p.analysis.protects) covered = covered.or(p.appliesTo);
+    const covered = NsSet.union(
+      ctx.index.size,
+      ctx.policies.filter((p) => p.analysis.protects).map((p) => p.appliesTo),
+    );
     return ctx.index.namesOf(covered.not()).map((ns) => ({
       namespace: ns,
       policy: null,
@@ -70,8 +72,7 @@ export const nearMiss: Rule = {
         for (const term of peer.terms) {
           const id = ctx.index.idOf(term.value);
           if (id === undefined) continue;
-          const labels = ctx.index.effectiveLabels(id);
-          const actual = Object.prototype.hasOwnProperty.call(labels, term.key) ? labels[term.key] : undefined;
+          const actual = ctx.index.labelOf(id, term.key);
           if (actual === term.value) continue;
           const key = `${policyName(ref)}\u0000${ref.kind}\u0000${term.value}\u0000${term.key}`;
           if (seen.has(key)) continue;

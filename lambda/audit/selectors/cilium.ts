@@ -6,7 +6,12 @@
  */
 import type { EngineSettings, NamespaceTerm } from '../engines/types.js';
 import { SelectorSyntaxError } from './errors.js';
-import { decodeLabelSelector, requirementQuery, type SelectorOperator, type SelectorRequirement } from './kubernetes.js';
+import {
+  decodeLabelSelector,
+  requirementQuery,
+  type SelectorOperator,
+  type SelectorRequirement,
+} from './kubernetes.js';
 import { validateLabelKey } from './labels.js';
 import { and, NAME_KEY, NONE, type LabelQuery } from './query.js';
 import { isUnsatisfiable } from './satisfiable.js';
@@ -77,7 +82,8 @@ function validateCiliumKey(raw: string): string | null {
  */
 export function parseEndpointSelector(sel: unknown, field = 'selector'): CiliumSelector {
   const reqs = decodeLabelSelector(sel, field, validateCiliumKey);
-  if (reqs === null) throw new SelectorSyntaxError(`${field}: an endpoint selector must be an object, got ${String(sel)}`);
+  if (reqs === null)
+    throw new SelectorSyntaxError(`${field}: an endpoint selector must be an object, got ${String(sel)}`);
   // matchLabels is a map keyed by the extended key (`any.app`), so `app` and `any:app` collide: the last wins.
   const byKey = new Map<string, CiliumRequirement>();
   const exprs: CiliumRequirement[] = [];
@@ -178,7 +184,9 @@ export function translateNetworkPolicyPeer(
   if (typeof peer !== 'object' || peer === null || Array.isArray(peer))
     throw new SelectorSyntaxError(`${field}: a NetworkPolicy peer must be an object`);
   const { podSelector, namespaceSelector } = peer as Record<string, unknown>;
-  let pods = decodeLabelSelector(podSelector, `${field}.podSelector`)?.map((r) => toCilium(r, { source: 'k8s', key: r.key }));
+  let pods = decodeLabelSelector(podSelector, `${field}.podSelector`)?.map((r) =>
+    toCilium(r, { source: 'k8s', key: r.key }),
+  );
   const namespaces = decodeLabelSelector(namespaceSelector, `${field}.namespaceSelector`);
   if (pods === undefined && namespaces === null) return null;
   const namesCluster = pods?.some((r) => r.key === CLUSTER_LABEL && !(r.fromMatchLabels && r.values[0] === ''));
@@ -238,9 +246,12 @@ interface LabelPrefix {
 }
 
 const DEFAULT_LABEL_FILTER: readonly LabelPrefix[] = [
-  ...['io\\.kubernetes\\.pod\\.namespace', 'io\\.cilium\\.k8s\\.namespace\\.labels', 'app\\.kubernetes\\.io', 'io\\.cilium\\.k8s\\.policy\\.cluster'].map(
-    (p) => ({ re: new RegExp(`^(?:${p})`), ignore: false }),
-  ),
+  ...[
+    'io\\.kubernetes\\.pod\\.namespace',
+    'io\\.cilium\\.k8s\\.namespace\\.labels',
+    'app\\.kubernetes\\.io',
+    'io\\.cilium\\.k8s\\.policy\\.cluster',
+  ].map((p) => ({ re: new RegExp(`^(?:${p})`), ignore: false })),
   ...[
     'io\\.kubernetes',
     'kubernetes\\.io',

@@ -33,12 +33,15 @@ export function decodeLabelSelector(
   checkKey: (key: string) => string | null = validateLabelKey,
 ): SelectorRequirement[] | null {
   if (sel === null || sel === undefined) return null;
-  if (!isRecord(sel)) throw new SelectorSyntaxError(`${field}: a label selector must be an object, got ${typeName(sel)}`);
+  if (!isRecord(sel))
+    throw new SelectorSyntaxError(`${field}: a label selector must be an object, got ${typeName(sel)}`);
   const out: SelectorRequirement[] = [];
   const { matchLabels, matchExpressions } = sel;
   if (matchLabels !== undefined && matchLabels !== null) {
     if (!isRecord(matchLabels))
-      throw new SelectorSyntaxError(`${field}.matchLabels: must be a map of label keys to values, got ${typeName(matchLabels)}`);
+      throw new SelectorSyntaxError(
+        `${field}.matchLabels: must be a map of label keys to values, got ${typeName(matchLabels)}`,
+      );
     for (const [key, value] of Object.entries(matchLabels)) {
       const path = `${field}.matchLabels[${JSON.stringify(key)}]`;
       if (typeof value !== 'string')
@@ -51,29 +54,37 @@ export function decodeLabelSelector(
   if (matchExpressions !== undefined && matchExpressions !== null) {
     if (!Array.isArray(matchExpressions))
       throw new SelectorSyntaxError(`${field}.matchExpressions: must be a list, got ${typeName(matchExpressions)}`);
-    matchExpressions.forEach((expr: unknown, i) => out.push(decodeExpression(expr, `${field}.matchExpressions[${i}]`, checkKey)));
+    matchExpressions.forEach((expr: unknown, i) =>
+      out.push(decodeExpression(expr, `${field}.matchExpressions[${i}]`, checkKey)),
+    );
   }
   return out;
 }
 
 function decodeExpression(expr: unknown, path: string, checkKey: (key: string) => string | null): SelectorRequirement {
-  if (!isRecord(expr)) throw new SelectorSyntaxError(`${path}: must be an object with key and operator, got ${typeName(expr)}`);
+  if (!isRecord(expr))
+    throw new SelectorSyntaxError(`${path}: must be an object with key and operator, got ${typeName(expr)}`);
   const { key, operator, values } = expr;
   if (typeof key !== 'string') throw new SelectorSyntaxError(`${path}.key: must be a string, got ${typeName(key)}`);
   check(checkKey(key), `${path}.key`);
   if (typeof operator !== 'string')
-    throw new SelectorSyntaxError(`${path}.operator: must be one of ${OPERATORS.join(', ')}, got ${typeName(operator)}`);
+    throw new SelectorSyntaxError(
+      `${path}.operator: must be one of ${OPERATORS.join(', ')}, got ${typeName(operator)}`,
+    );
   const op = OPERATORS.find((o) => o === operator);
   if (!op) {
     const hint = OPERATORS.find((o) => o.toLowerCase() === operator.toLowerCase());
     throw new SelectorSyntaxError(
       `${path}.operator: unknown operator ${JSON.stringify(operator)}` +
-        (hint ? ` (operators are case-sensitive: did you mean ${hint}?)` : ` (expected one of ${OPERATORS.join(', ')})`),
+        (hint
+          ? ` (operators are case-sensitive: did you mean ${hint}?)`
+          : ` (expected one of ${OPERATORS.join(', ')})`),
     );
   }
   let list: string[] = [];
   if (values !== undefined && values !== null) {
-    if (!Array.isArray(values)) throw new SelectorSyntaxError(`${path}.values: must be a list of strings, got ${typeName(values)}`);
+    if (!Array.isArray(values))
+      throw new SelectorSyntaxError(`${path}.values: must be a list of strings, got ${typeName(values)}`);
     list = values.map((v: unknown, j) => {
       if (typeof v !== 'string')
         throw new SelectorSyntaxError(`${path}.values[${j}]: must be a string, got ${typeName(v)} (quote it in YAML)`);
@@ -120,7 +131,8 @@ export function namespaceTermsOf(sel: unknown): NamespaceTerm[] {
   if (!isRecord(sel)) return [];
   const terms: NamespaceTerm[] = [];
   if (isRecord(sel.matchLabels))
-    for (const [key, value] of Object.entries(sel.matchLabels)) if (typeof value === 'string') terms.push({ key, value });
+    for (const [key, value] of Object.entries(sel.matchLabels))
+      if (typeof value === 'string') terms.push({ key, value });
   if (Array.isArray(sel.matchExpressions))
     for (const e of sel.matchExpressions as unknown[]) {
       if (!isRecord(e) || typeof e.key !== 'string' || e.operator !== 'In' || !Array.isArray(e.values)) continue;
@@ -221,7 +233,8 @@ class Parser {
     for (;;) {
       const t = this.peek('values');
       if (t.type === 'eos') break;
-      if (t.type !== 'ident' && t.type !== '!') this.fail(`found '${t.lit}', expected: !, identifier, or end of string`, t);
+      if (t.type !== 'ident' && t.type !== '!')
+        this.fail(`found '${t.lit}', expected: !, identifier, or end of string`, t);
       out.push(this.requirement());
       const sep = this.next('values');
       if (sep.type === 'eos') break;
@@ -353,6 +366,7 @@ function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    return `${typeof v} ${JSON.stringify(v)}`;
   return typeof v;
 }

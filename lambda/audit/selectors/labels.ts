@@ -28,7 +28,8 @@ export function validateLabelKey(key: string): string | null {
       return `label key ${quote(key)}: the prefix must be a lower-case DNS subdomain (e.g. example.com)`;
   }
   if (name === '') return `label key ${quote(key)}: the name part must not be empty`;
-  if (name.length > NAME_MAX) return `label key ${quote(key)}: the name part must be no more than ${NAME_MAX} characters`;
+  if (name.length > NAME_MAX)
+    return `label key ${quote(key)}: the name part must be no more than ${NAME_MAX} characters`;
   if (!NAME.test(name)) return `label key ${quote(key)}: the name part ${NAME_RULE}`;
   return null;
 }

@@ -125,7 +125,29 @@ function own(labels: Labels, key: string): string | undefined {
 
 /** A stable text key for a query (for memoising evaluations). */
 export function queryKey(q: LabelQuery): string {
-  return JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  switch (q.op) {
+    case 'all':
+    case 'none':
+      return q.op;
+    case 'in':
+    case 'notin':
+      return JSON.stringify([q.op, q.key, q.values]);
+    case 'exists':
+    case 'notexists':
+      return JSON.stringify([q.op, q.key]);
+    case 'gt':
+    case 'lt':
+      return JSON.stringify([q.op, q.key, String(q.bound)]);
+    case 'contains':
+    case 'startsWith':
+    case 'endsWith':
+      return JSON.stringify([q.op, q.key, q.value]);
+    case 'and':
+    case 'or':
+      return `${q.op}[${q.terms.map(queryKey).join(',')}]`;
+    case 'not':
+      return `not[${queryKey(q.term)}]`;
+  }
 }
 
 /** The namespaces whose name is one of these. */

@@ -137,6 +137,11 @@ describe('createManifestSource: a manifest folder', () => {
     expect(defaultClusterName('notes.v2')).toBe('notes.v2');
   });
 
+  it('tells its cluster name before reading', () => {
+    expect(createManifestSource({ paths: ['dumps/prod-eu.json'] }).cluster).toBe('prod-eu');
+    expect(createManifestSource({ paths: ['a', 'b'], cluster: 'lab' }).cluster).toBe('lab');
+  });
+
   it('needs at least one path', () => {
     expect(() => createManifestSource({ paths: [] })).toThrow(UsageError);
   });
@@ -399,6 +404,16 @@ describe('snapshotFromObjects', () => {
         source: { file: 'in.yaml', line: 1 },
       },
     ]);
+  });
+
+  it('keeps a "__proto__" label as a plain label', () => {
+    const { snapshot } = parse(
+      '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {"__proto__": "x"}}}',
+      'a.json',
+    );
+    const labels = snapshot.namespaces?.[0]?.labels ?? {};
+    expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
+    expect(Object.entries(labels)).toEqual([['__proto__', 'x']]);
   });
 
   it('keeps a namespace whose labels are not a map, without labels', () => {

@@ -231,7 +231,7 @@ spec:
     expect(peerSelects(a, 'ingress', 3)).toBeNull();
   });
 
-  it('cheat-sheet: namespaceSelector all() selects every namespace, global() none', () => {
+  it('cheat-sheet: namespaceSelector all() selects every namespace; global() selects no namespace (not a namespace selection)', () => {
     const a = analyze(`
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
@@ -254,7 +254,8 @@ spec:
         namespaceSelector: "  "
 `);
     expect(peerSelects(a, 'ingress', 0)).toEqual(EVERY_NAMESPACE);
-    expect(peerSelects(a, 'ingress', 1)).toEqual([]);
+    // global() selects only host endpoints and global network sets: not a namespace selection.
+    expect(peerSelects(a, 'ingress', 1)).toBeNull();
     expect(peerSelects(a, 'ingress', 2)).toEqual(EVERY_NAMESPACE);
     // A whitespace-only namespaceSelector is set (Go's != "") and parses as all().
     expect(peerSelects(a, 'ingress', 3)).toEqual(EVERY_NAMESPACE);
@@ -546,7 +547,7 @@ spec:
     expect(selected(a.appliesTo)).toEqual(EVERY_NAMESPACE);
   });
 
-  it('cheat-sheet: rule namespaceSelector global() selects no namespace, all() every one', () => {
+  it('cheat-sheet: rule namespaceSelector global() is not a namespace selection, all() selects every one', () => {
     const a = analyze(`
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -562,7 +563,7 @@ spec:
       source:
         namespaceSelector: all()
 `);
-    expect(peerSelects(a, 'ingress', 0)).toEqual([]);
+    expect(peerSelects(a, 'ingress', 0)).toBeNull();
     expect(peerSelects(a, 'ingress', 1)).toEqual(EVERY_NAMESPACE);
   });
 

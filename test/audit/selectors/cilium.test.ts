@@ -51,11 +51,15 @@ function settingsOf(v: Vector): { namespaceLabels: NamespaceLabels; policyDefaul
       : v.variant === 'pre-30650'
         ? ['policy-namespace']
         : ['cross-namespace', 'policy-namespace'];
-  const realistic = v.labels.some((l) => l.startsWith('k8s:io.cilium.k8s.policy.cluster=')) || v.labels.every((l) => l.startsWith('reserved:'));
+  const realistic =
+    v.labels.some((l) => l.startsWith('k8s:io.cilium.k8s.policy.cluster=')) ||
+    v.labels.every((l) => l.startsWith('reserved:'));
   const cluster = v.variant === 'policy-default-local-cluster=false' || !realistic ? [false] : [false, true];
   if (v.variant !== undefined && !['post-30650', 'pre-30650', 'policy-default-local-cluster=false'].includes(v.variant))
     throw new Error(`unknown variant ${v.variant}`);
-  return labels.flatMap((namespaceLabels) => cluster.map((policyDefaultLocalCluster) => ({ namespaceLabels, policyDefaultLocalCluster })));
+  return labels.flatMap((namespaceLabels) =>
+    cluster.map((policyDefaultLocalCluster) => ({ namespaceLabels, policyDefaultLocalCluster })),
+  );
 }
 
 function roleOf(field: string): CiliumSelectorRole {
@@ -82,7 +86,9 @@ function namespaceOfIdentity(identity: readonly string[]): Namespace | null {
   if (name === undefined) return null;
   const prefix = 'io.cilium.k8s.namespace.labels.';
   const nsLabels = Object.fromEntries(
-    labels.filter((l) => l.source === 'k8s' && l.key.startsWith(prefix)).map((l) => [l.key.slice(prefix.length), l.value]),
+    labels
+      .filter((l) => l.source === 'k8s' && l.key.startsWith(prefix))
+      .map((l) => [l.key.slice(prefix.length), l.value]),
   );
   return { name, labels: nsLabels };
 }
@@ -99,16 +105,19 @@ describe('cilium-scoping.json vectors', () => {
     );
   });
 
-  it.each(vectors.map((v) => [`${v.id} ${v.policy_kind} ${v.field} ${v.variant ?? ''}`, v] as const))('%s', (_name, v) => {
-    for (const s of settingsOf(v)) {
-      const sel = effective(v, s);
-      expect(matchesCiliumIdentity(sel, v.labels), JSON.stringify(s)).toBe(v.expect);
-      // The namespace-level query never loses a namespace whose pod the selector matches.
-      const ns = namespaceOfIdentity(v.labels);
-      const q = ciliumNamespaceQuery(sel);
-      if (ns && v.expect && q !== null) expect(selectsNamespace(q, ns), JSON.stringify(s)).toBe(true);
-    }
-  });
+  it.each(vectors.map((v) => [`${v.id} ${v.policy_kind} ${v.field} ${v.variant ?? ''}`, v] as const))(
+    '%s',
+    (_name, v) => {
+      for (const s of settingsOf(v)) {
+        const sel = effective(v, s);
+        expect(matchesCiliumIdentity(sel, v.labels), JSON.stringify(s)).toBe(v.expect);
+        // The namespace-level query never loses a namespace whose pod the selector matches.
+        const ns = namespaceOfIdentity(v.labels);
+        const q = ciliumNamespaceQuery(sel);
+        if (ns && v.expect && q !== null) expect(selectsNamespace(q, ns), JSON.stringify(s)).toBe(true);
+      }
+    },
+  );
 });
 
 describe('endpoint selector keys and matching', () => {
@@ -123,7 +132,9 @@ describe('endpoint selector keys and matching', () => {
 
   it('matches $host like reserved:host', () => {
     expect(matchesCiliumIdentity(parseEndpointSelector({ matchLabels: { $host: '' } }), ['reserved:host'])).toBe(true);
-    expect(matchesCiliumIdentity(parseEndpointSelector({ matchLabels: { $host: '' } }), ['reserved:world'])).toBe(false);
+    expect(matchesCiliumIdentity(parseEndpointSelector({ matchLabels: { $host: '' } }), ['reserved:world'])).toBe(
+      false,
+    );
   });
 
   it('an any-source key matches the key from any source; a k8s: key only from k8s', () => {
@@ -137,7 +148,9 @@ describe('endpoint selector keys and matching', () => {
   });
 
   it('NotIn and DoesNotExist hold for identities without the key', () => {
-    const notIn = parseEndpointSelector({ matchExpressions: [{ key: 'k8s:env', operator: 'NotIn', values: ['prod'] }] });
+    const notIn = parseEndpointSelector({
+      matchExpressions: [{ key: 'k8s:env', operator: 'NotIn', values: ['prod'] }],
+    });
     expect(matchesCiliumIdentity(notIn, ['reserved:world'])).toBe(true);
     expect(matchesCiliumIdentity(notIn, ['k8s:env=prod'])).toBe(false);
   });
@@ -174,7 +187,10 @@ describe('endpoint selector keys and matching', () => {
 });
 
 describe('implicit scoping', () => {
-  const cnp = (namespaceLabels: NamespaceLabels = 'cross-namespace'): CiliumScope => ({ namespace: 'team-a', namespaceLabels });
+  const cnp = (namespaceLabels: NamespaceLabels = 'cross-namespace'): CiliumScope => ({
+    namespace: 'team-a',
+    namespaceLabels,
+  });
   const ccnp: CiliumScope = { namespace: null, namespaceLabels: 'cross-namespace' };
   const pod = (ns: string, extra: string[] = []): string[] => [
     'k8s:app=web',
@@ -201,9 +217,11 @@ describe('implicit scoping', () => {
 
   it('leaves CCNP peers without the pod guard when the subject selects reserved:init', () => {
     const sel = parseEndpointSelector({});
-    expect(matchesCiliumIdentity(scopeCiliumSelector(sel, 'endpoints', { ...ccnp, subjectSelectsInit: true }), ['reserved:host'])).toBe(
-      true,
-    );
+    expect(
+      matchesCiliumIdentity(scopeCiliumSelector(sel, 'endpoints', { ...ccnp, subjectSelectsInit: true }), [
+        'reserved:host',
+      ]),
+    ).toBe(true);
     expect(matchesCiliumIdentity(scopeCiliumSelector(sel, 'endpoints', ccnp), ['reserved:host'])).toBe(false);
   });
 
@@ -223,7 +241,9 @@ describe('implicit scoping', () => {
   it('adds the local cluster to peers with policy-default-local-cluster, unless they name a cluster or a reserved label', () => {
     const scope: CiliumScope = { ...cnp(), policyDefaultLocalCluster: true, localCluster: 'east' };
     const remote = ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=team-a', 'k8s:io.cilium.k8s.policy.cluster=west'];
-    expect(matchesCiliumIdentity(scopeCiliumSelector(parseEndpointSelector({}), 'endpoints', scope), remote)).toBe(false);
+    expect(matchesCiliumIdentity(scopeCiliumSelector(parseEndpointSelector({}), 'endpoints', scope), remote)).toBe(
+      false,
+    );
     const named = parseEndpointSelector({ matchLabels: { 'io.cilium.k8s.policy.cluster': 'west' } });
     expect(matchesCiliumIdentity(scopeCiliumSelector(named, 'endpoints', scope), remote)).toBe(true);
     const host = parseEndpointSelector({ matchLabels: { 'reserved:host': '' } });
@@ -232,7 +252,10 @@ describe('implicit scoping', () => {
 
   it('translates NetworkPolicy peers: ipBlock is not a selector, podSelector overwrites its namespace key', () => {
     expect(translateNetworkPolicyPeer({ ipBlock: { cidr: '10.0.0.0/8' } }, 'team-a')).toBeNull();
-    const sel = translateNetworkPolicyPeer({ podSelector: { matchLabels: { 'io.kubernetes.pod.namespace': 'team-b' } } }, 'team-a');
+    const sel = translateNetworkPolicyPeer(
+      { podSelector: { matchLabels: { 'io.kubernetes.pod.namespace': 'team-b' } } },
+      'team-a',
+    );
     expect(sel && matchesCiliumIdentity(sel, pod('team-b'))).toBe(false);
     expect(sel && matchesCiliumIdentity(sel, pod('team-a'))).toBe(true);
     expect(() => translateNetworkPolicyPeer({ namespaceSelector: { matchLabels: { env: 1 } } }, 'team-a')).toThrow(
@@ -243,9 +266,10 @@ describe('implicit scoping', () => {
   it('translates NetworkPolicy peers with the cluster filter into the pod selector', () => {
     const sel = translateNetworkPolicyPeer({ namespaceSelector: {} }, 'team-a', { policyDefaultLocalCluster: true });
     expect(sel && matchesCiliumIdentity(sel, pod('team-c'))).toBe(true);
-    expect(sel && matchesCiliumIdentity(sel, ['k8s:io.kubernetes.pod.namespace=team-c', 'k8s:io.cilium.k8s.policy.cluster=west'])).toBe(
-      false,
-    );
+    expect(
+      sel &&
+        matchesCiliumIdentity(sel, ['k8s:io.kubernetes.pod.namespace=team-c', 'k8s:io.cilium.k8s.policy.cluster=west']),
+    ).toBe(false);
   });
 });
 
@@ -266,23 +290,42 @@ describe('namespace-level query of an effective selector', () => {
   it('maps the pod namespace to the namespace name and namespace labels to namespace labels', () => {
     expect(selected({}, 'endpoints', cnp)).toEqual(['team-a']);
     expect(selected({}, 'endpoints', ccnp)).toEqual(['kube-system', 'team-a', 'team-b']);
-    expect(selected({ matchLabels: { 'io.kubernetes.pod.namespace': 'team-b' } }, 'endpoints', cnp)).toEqual(['team-b']);
-    expect(selected({ matchLabels: { 'io.cilium.k8s.namespace.labels.env': 'dev' } }, 'endpoints', cnp)).toEqual(['team-b']);
+    expect(selected({ matchLabels: { 'io.kubernetes.pod.namespace': 'team-b' } }, 'endpoints', cnp)).toEqual([
+      'team-b',
+    ]);
+    expect(selected({ matchLabels: { 'io.cilium.k8s.namespace.labels.env': 'dev' } }, 'endpoints', cnp)).toEqual([
+      'team-b',
+    ]);
     expect(
-      selected({ matchLabels: { 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name': 'kube-system' } }, 'endpoints', ccnp),
+      selected(
+        { matchLabels: { 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name': 'kube-system' } },
+        'endpoints',
+        ccnp,
+      ),
     ).toEqual(['kube-system']);
     expect(
-      selected({ matchExpressions: [{ key: 'io.cilium.k8s.namespace.labels.env', operator: 'NotIn', values: ['prod'] }] }, 'endpoints', ccnp),
+      selected(
+        { matchExpressions: [{ key: 'io.cilium.k8s.namespace.labels.env', operator: 'NotIn', values: ['prod'] }] },
+        'endpoints',
+        ccnp,
+      ),
     ).toEqual(['kube-system', 'team-b']);
   });
 
   it('lets pod labels restrict nothing unless no pod can satisfy them', () => {
     expect(selected({ matchLabels: { app: 'web' } }, 'endpoints', ccnp)).toEqual(['kube-system', 'team-a', 'team-b']);
-    const contradiction = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'k8s:app', operator: 'DoesNotExist' }] };
+    const contradiction = {
+      matchLabels: { app: 'web' },
+      matchExpressions: [{ key: 'k8s:app', operator: 'DoesNotExist' }],
+    };
     expect(selected(contradiction, 'endpoints', ccnp)).toEqual([]);
-    expect(selected({ matchExpressions: [{ key: 'io.kubernetes.pod.namespace', operator: 'DoesNotExist' }] }, 'endpoints', cnp)).toEqual(
-      [],
-    );
+    expect(
+      selected(
+        { matchExpressions: [{ key: 'io.kubernetes.pod.namespace', operator: 'DoesNotExist' }] },
+        'endpoints',
+        cnp,
+      ),
+    ).toEqual([]);
   });
 
   it('treats labels outside the identity as absent (label filter, other sources, io.cilium.k8s pod labels)', () => {
@@ -296,7 +339,9 @@ describe('namespace-level query of an effective selector', () => {
     expect(selected({ matchLabels: { 'statefulset.kubernetes.io/pod-name': 'db-0' } }, 'endpoints', ccnp)).toEqual([]);
     expect(selected({ matchLabels: { 'container:app': 'web' } }, 'endpoints', ccnp)).toEqual([]);
     expect(selected({ matchLabels: { 'io.cilium.k8s.policy.name': 'x' } }, 'endpoints', ccnp)).toEqual([]);
-    expect(selected({ matchLabels: { 'io.cilium.k8s.policy.serviceaccount': 'sa' } }, 'endpoints', ccnp)).toHaveLength(3);
+    expect(selected({ matchLabels: { 'io.cilium.k8s.policy.serviceaccount': 'sa' } }, 'endpoints', ccnp)).toHaveLength(
+      3,
+    );
   });
 
   it('is null for selectors of reserved identities', () => {
@@ -311,7 +356,11 @@ describe('namespace-level query of an effective selector', () => {
 
   it('lists positive single-value namespace-label terms only', () => {
     const sel = parseEndpointSelector({
-      matchLabels: { 'io.cilium.k8s.namespace.labels.team': 'payments', app: 'web', 'io.kubernetes.pod.namespace': 'x' },
+      matchLabels: {
+        'io.cilium.k8s.namespace.labels.team': 'payments',
+        app: 'web',
+        'io.kubernetes.pod.namespace': 'x',
+      },
       matchExpressions: [
         { key: 'k8s:io.cilium.k8s.namespace.labels.env', operator: 'In', values: ['prod'] },
         { key: 'k8s:io.cilium.k8s.namespace.labels.tier', operator: 'In', values: ['a', 'b'] },
@@ -383,17 +432,22 @@ describe('the Cilium parsers only ever throw SelectorSyntaxError (property)', ()
     values: fc.array(valueArb, { maxLength: 2 }),
   });
   const selectorArb = fc.record(
-    { matchLabels: fc.dictionary(keyArb, valueArb, { maxKeys: 3 }), matchExpressions: fc.array(expressionArb, { maxLength: 3 }) },
+    {
+      matchLabels: fc.dictionary(keyArb, valueArb, { maxKeys: 3 }),
+      matchExpressions: fc.array(expressionArb, { maxLength: 3 }),
+    },
     { requiredKeys: [] },
   );
 
   it('parseEndpointSelector and translateNetworkPolicyPeer on arbitrary values and selector-shaped objects', () => {
     const input = fc.oneof(fc.anything(), fc.jsonValue(), selectorArb);
     fc.assert(
-      fc.property(input, (sel) =>
-        onlySyntaxErrors(() => parseEndpointSelector(sel)) &&
-        onlySyntaxErrors(() => translateNetworkPolicyPeer({ podSelector: sel, namespaceSelector: sel }, 'ns')) &&
-        onlySyntaxErrors(() => translateNetworkPolicyPeer(sel, 'ns')),
+      fc.property(
+        input,
+        (sel) =>
+          onlySyntaxErrors(() => parseEndpointSelector(sel)) &&
+          onlySyntaxErrors(() => translateNetworkPolicyPeer({ podSelector: sel, namespaceSelector: sel }, 'ns')) &&
+          onlySyntaxErrors(() => translateNetworkPolicyPeer(sel, 'ns')),
       ),
     );
   });
@@ -425,7 +479,9 @@ describe('the Cilium parsers only ever throw SelectorSyntaxError (property)', ()
         }
         // The identity Cilium gives the pod: filtered pod labels, its namespace, the namespace's labels.
         const identity = [
-          ...Object.entries(pod.labels).filter(([k]) => isCiliumIdentityLabel(k)).map(([k, v]) => `k8s:${k}=${v}`),
+          ...Object.entries(pod.labels)
+            .filter(([k]) => isCiliumIdentityLabel(k))
+            .map(([k, v]) => `k8s:${k}=${v}`),
           `k8s:io.kubernetes.pod.namespace=${pod.ns.name}`,
           ...Object.entries(effectiveNamespaceLabels(pod.ns))
             .map(([k, v]) => [`io.cilium.k8s.namespace.labels.${k}`, v] as const)

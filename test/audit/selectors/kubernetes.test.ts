@@ -57,32 +57,35 @@ describe('kubernetes-selectors.json vectors', () => {
     );
   });
 
-  it.each(vectors.map((v) => [`${v.id} ${v.selector_syntax} ${JSON.stringify(v.selector)}`, v] as const))('%s', (_name, v) => {
-    switch (v.expect) {
-      case true:
-      case false: {
-        const q = compileVector(v);
-        expect(matchLabels(q, v.labels ?? {})).toBe(v.expect);
-        expect(selectedByIndex(q, v.labels ?? {})).toBe(v.expect);
-        break;
+  it.each(vectors.map((v) => [`${v.id} ${v.selector_syntax} ${JSON.stringify(v.selector)}`, v] as const))(
+    '%s',
+    (_name, v) => {
+      switch (v.expect) {
+        case true:
+        case false: {
+          const q = compileVector(v);
+          expect(matchLabels(q, v.labels ?? {})).toBe(v.expect);
+          expect(selectedByIndex(q, v.labels ?? {})).toBe(v.expect);
+          break;
+        }
+        case 'parse_ok':
+          expect(() => compileVector(v)).not.toThrow();
+          break;
+        case 'parse_error':
+          syntaxError(() => compileVector(v));
+          break;
+        case 'valid':
+        case 'invalid': {
+          const valid = v.expect === 'valid';
+          if (v.selector_syntax === 'label_key') expect(isValidLabelKey(v.selector as string)).toBe(valid);
+          else if (v.selector_syntax === 'label_value') expect(isValidLabelValue(v.selector as string)).toBe(valid);
+          else if (valid) expect(() => compileVector(v)).not.toThrow();
+          else syntaxError(() => compileVector(v));
+          break;
+        }
       }
-      case 'parse_ok':
-        expect(() => compileVector(v)).not.toThrow();
-        break;
-      case 'parse_error':
-        syntaxError(() => compileVector(v));
-        break;
-      case 'valid':
-      case 'invalid': {
-        const valid = v.expect === 'valid';
-        if (v.selector_syntax === 'label_key') expect(isValidLabelKey(v.selector as string)).toBe(valid);
-        else if (v.selector_syntax === 'label_value') expect(isValidLabelValue(v.selector as string)).toBe(valid);
-        else if (valid) expect(() => compileVector(v)).not.toThrow();
-        else syntaxError(() => compileVector(v));
-        break;
-      }
-    }
-  });
+    },
+  );
 });
 
 describe('compileLabelSelector (metav1.LabelSelector)', () => {
@@ -132,17 +135,20 @@ describe('compileLabelSelector (metav1.LabelSelector)', () => {
   });
 
   it('treats duplicated set values as one set', () => {
-    expect(compileLabelSelector({ matchExpressions: [{ key: 'x', operator: 'In', values: ['b', 'a', 'b'] }] })).toEqual({
-      op: 'in',
-      key: 'x',
-      values: ['a', 'b'],
-    });
+    expect(compileLabelSelector({ matchExpressions: [{ key: 'x', operator: 'In', values: ['b', 'a', 'b'] }] })).toEqual(
+      {
+        op: 'in',
+        key: 'x',
+        values: ['a', 'b'],
+      },
+    );
   });
 
   it('rejects operators that are not LabelSelector operators, case-sensitively, with a hint', () => {
-    expect(syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'x', operator: 'Gt', values: ['1'] }] })).message).toMatch(
-      /unknown operator "Gt"/,
-    );
+    expect(
+      syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'x', operator: 'Gt', values: ['1'] }] }))
+        .message,
+    ).toMatch(/unknown operator "Gt"/);
     const e = syntaxError(() =>
       compileLabelSelector({ matchExpressions: [{ key: 'x', operator: 'in', values: ['a'] }] }, 'spec.podSelector'),
     );
@@ -164,12 +170,15 @@ describe('compileLabelSelector (metav1.LabelSelector)', () => {
       [{ matchExpressions: [{ key: 'a', operator: 'In', values: 'x' }] }, 'values: must be a list'],
       [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['x', 1] }] }, 'values[1]: must be a string'],
     ];
-    for (const [sel, message] of cases) expect(syntaxError(() => compileLabelSelector(sel, 'sel')).message).toContain(message);
+    for (const [sel, message] of cases)
+      expect(syntaxError(() => compileLabelSelector(sel, 'sel')).message).toContain(message);
   });
 
   it('checks value counts: In/NotIn need values, Exists/DoesNotExist take none (null values are none)', () => {
     syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'NotIn' }] }));
-    syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist', values: ['x'] }] }));
+    syntaxError(() =>
+      compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist', values: ['x'] }] }),
+    );
     expect(compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: null }] })).toEqual({
       op: 'exists',
       key: 'a',
@@ -186,7 +195,9 @@ describe('compileLabelSelector (metav1.LabelSelector)', () => {
     );
     syntaxError(() => compileLabelSelector({ matchLabels: { env: 'prod!' } }));
     syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'a/b/c', operator: 'Exists' }] }));
-    const e = syntaxError(() => compileLabelSelector({ matchExpressions: [{ key: 'env', operator: 'In', values: ['-prod'] }] }, 'x'));
+    const e = syntaxError(() =>
+      compileLabelSelector({ matchExpressions: [{ key: 'env', operator: 'In', values: ['-prod'] }] }, 'x'),
+    );
     expect(e.message).toContain('x.matchExpressions[0].values[0]');
   });
 });
@@ -342,8 +353,31 @@ describe('namespaceTermsOf', () => {
 
 describe('parsers only ever throw SelectorSyntaxError (property)', () => {
   const grammarToken = fc.constantFrom(
-    'x', 'a', 'env', 'example.com/k', 'in', 'notin', '=', '==', '!=', '!', '(', ')', ',', '>', '<',
-    '1', '-1', '', ' ', '\t', '\n', '||', '\0', 'é', 'A_b.c',
+    'x',
+    'a',
+    'env',
+    'example.com/k',
+    'in',
+    'notin',
+    '=',
+    '==',
+    '!=',
+    '!',
+    '(',
+    ')',
+    ',',
+    '>',
+    '<',
+    '1',
+    '-1',
+    '',
+    ' ',
+    '\t',
+    '\n',
+    '||',
+    '\0',
+    'é',
+    'A_b.c',
   );
   const grammarString = fc.array(grammarToken, { maxLength: 12 }).map((t) => t.join(''));
   const onlySyntaxErrors = (run: () => unknown): boolean => {
@@ -354,10 +388,17 @@ describe('parsers only ever throw SelectorSyntaxError (property)', () => {
     }
     return true;
   };
-  const labelsArb = fc.dictionary(fc.constantFrom('x', 'a', 'env', 'in', 'notin'), fc.constantFrom('', 'a', '1', 'x', 'in'));
+  const labelsArb = fc.dictionary(
+    fc.constantFrom('x', 'a', 'env', 'in', 'notin'),
+    fc.constantFrom('', 'a', '1', 'x', 'in'),
+  );
 
   it('parseSelectorString on strings built from the grammar and on arbitrary strings', () => {
-    fc.assert(fc.property(fc.oneof(grammarString, fc.string(), fc.string({ unit: 'grapheme' })), (s) => onlySyntaxErrors(() => parseSelectorString(s))));
+    fc.assert(
+      fc.property(fc.oneof(grammarString, fc.string(), fc.string({ unit: 'grapheme' })), (s) =>
+        onlySyntaxErrors(() => parseSelectorString(s)),
+      ),
+    );
   });
 
   it('a parsed string selector matches the same sets through matchLabels and the namespace index', () => {

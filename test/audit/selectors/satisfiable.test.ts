@@ -20,12 +20,18 @@ describe('isUnsatisfiable', () => {
     expect(isUnsatisfiable(q(s))).toBe(true);
   });
 
-  it.each([[''], ['a'], ['!a'], ['a notin (x),!a'], ['a in (x,y),a notin (x)'], ['a>5,a<7'], ['a=x,b=y'], ['a!=x,a!=y']])(
-    '%s can match',
-    (s) => {
-      expect(isUnsatisfiable(q(s))).toBe(false);
-    },
-  );
+  it.each([
+    [''],
+    ['a'],
+    ['!a'],
+    ['a notin (x),!a'],
+    ['a in (x,y),a notin (x)'],
+    ['a>5,a<7'],
+    ['a=x,b=y'],
+    ['a!=x,a!=y'],
+  ])('%s can match', (s) => {
+    expect(isUnsatisfiable(q(s))).toBe(false);
+  });
 
   it('treats none and an empty In set as unsatisfiable, all as satisfiable', () => {
     expect(isUnsatisfiable(NONE)).toBe(true);
@@ -61,7 +67,11 @@ describe('isUnsatisfiable', () => {
     const key = fc.constantFrom('a', 'b');
     const value = fc.constantFrom('', 'x', 'y', '1', '7');
     const atom: fc.Arbitrary<LabelQuery> = fc.oneof(
-      fc.record({ op: fc.constantFrom('in' as const, 'notin' as const), key, values: fc.array(value, { maxLength: 3 }) }),
+      fc.record({
+        op: fc.constantFrom('in' as const, 'notin' as const),
+        key,
+        values: fc.array(value, { maxLength: 3 }),
+      }),
       fc.record({ op: fc.constantFrom('exists' as const, 'notexists' as const), key }),
       fc.record({ op: fc.constantFrom('gt' as const, 'lt' as const), key, bound: fc.bigInt(-2n, 9n) }),
       fc.record({ op: fc.constantFrom('contains' as const, 'startsWith' as const), key, value }),

@@ -1,0 +1,7 @@
+// Preloaded into a measured process: reports its peak resident memory on exit (for bench/run.ts).
+import { writeFileSync } from 'node:fs';
+
+process.on('exit', () => {
+  const file = process.env.LABELGUARD_BENCH_RSS_FILE;
+  if (file) writeFileSync(file, String(process.resourceUsage().maxRSS * 1024));
+});
