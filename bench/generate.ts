@@ -27,10 +27,18 @@ function rng(seed: number): () => number {
  * resourceVersion, timestamps, the last-applied-configuration annotation and managedFields.
  * Dumps without it would be several times smaller than the ones users actually audit.
  */
-function realMetadata(rand: () => number, obj: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec?: unknown }) {
+function realMetadata(
+  rand: () => number,
+  obj: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec?: unknown },
+) {
   const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
   const created = new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 3e10)).toISOString().replace(/\.\d+Z$/, 'Z');
-  const applied = JSON.stringify({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata }, ...(obj.spec ? { spec: obj.spec } : {}) });
+  const applied = JSON.stringify({
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { ...obj.metadata },
+    ...(obj.spec ? { spec: obj.spec } : {}),
+  });
   const labels = (obj.metadata.labels ?? {}) as Record<string, string>;
   const fieldsLabels = Object.fromEntries(Object.keys(labels).map((k) => [`f:${k}`, {}]));
   return {
@@ -43,7 +51,10 @@ function realMetadata(rand: () => number, obj: { apiVersion: string; kind: strin
         apiVersion: obj.apiVersion,
         fieldsType: 'FieldsV1',
         fieldsV1: {
-          'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} }, 'f:labels': { '.': {}, ...fieldsLabels } },
+          'f:metadata': {
+            'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} },
+            'f:labels': { '.': {}, ...fieldsLabels },
+          },
           ...(obj.spec ? { 'f:spec': { '.': {} } } : {}),
         },
         manager: 'kubectl-client-side-apply',
@@ -65,11 +76,17 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
   for (const name of names) {
     const r = rand();
     const labels: Record<string, string> = { tenant: pick(tenants), env: pick(['prod', 'staging', 'dev']) };
-    if (r < 0.95) labels.ns = name; // 5% missing
+    if (r < 0.95)
+      labels.ns = name; // 5% missing
     else if (r < 0.97) labels.ns = `${name}-old`; // 2% of those present are wrong
     if (r >= 0.95 && r < 0.97) delete labels.ns;
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } as Record<string, unknown> };
-    items.push({ ...ns, metadata: realMetadata(rand, ns), spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    items.push({
+      ...ns,
+      metadata: realMetadata(rand, ns),
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   }
   const nsSel = (n: string) => ({ matchLabels: { ns: n } });
   for (let i = 0; i < opts.policies; i++) {
@@ -86,7 +103,14 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
           podSelector: { matchLabels: { app: 'web' } },
           policyTypes: ['Ingress', 'Egress'],
           ingress: [{ from: [{ namespaceSelector: nsSel(peerNs) }, { podSelector: { matchLabels: { app: 'api' } } }] }],
-          egress: [{ to: [{ namespaceSelector: { matchLabels: { tenant: pick(tenants), env: 'prod' } } }, { ipBlock: { cidr: '10.0.0.0/8' } }] }],
+          egress: [
+            {
+              to: [
+                { namespaceSelector: { matchLabels: { tenant: pick(tenants), env: 'prod' } } },
+                { ipBlock: { cidr: '10.0.0.0/8' } },
+              ],
+            },
+          ],
         },
       });
     } else if (r < 0.6) {
@@ -117,7 +141,12 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
         metadata: { name, namespace: home },
         spec: {
           selector: "app == 'api'",
-          ingress: [{ action: 'Allow', source: { namespaceSelector: `ns == '${peerNs}' || env in {'prod'} && tenant == '${pick(tenants)}'` } }],
+          ingress: [
+            {
+              action: 'Allow',
+              source: { namespaceSelector: `ns == '${peerNs}' || env in {'prod'} && tenant == '${pick(tenants)}'` },
+            },
+          ],
         },
       });
     } else if (r < 0.83) {
@@ -128,7 +157,9 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
         spec: {
           namespaceSelector: `tenant == '${pick(tenants)}' && has(ns)`,
           types: ['Egress'],
-          egress: [{ action: 'Allow', destination: { namespaceSelector: "kubernetes.io/metadata.name == 'kube-system'" } }],
+          egress: [
+            { action: 'Allow', destination: { namespaceSelector: "kubernetes.io/metadata.name == 'kube-system'" } },
+          ],
         },
       });
     } else if (r < 0.85) {
@@ -139,7 +170,14 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
         spec: {
           priority: Math.floor(rand() * 1000),
           subject: { namespaces: { matchLabels: { tenant: pick(tenants) } } },
-          ingress: [{ action: 'Deny', from: [{ namespaces: { matchExpressions: [{ key: 'tenant', operator: 'NotIn', values: [pick(tenants)] }] } }] }],
+          ingress: [
+            {
+              action: 'Deny',
+              from: [
+                { namespaces: { matchExpressions: [{ key: 'tenant', operator: 'NotIn', values: [pick(tenants)] }] } },
+              ],
+            },
+          ],
         },
       });
     } else {
@@ -147,7 +185,10 @@ export function generateCluster(opts: GenerateOptions): { apiVersion: 'v1'; kind
         apiVersion: 'security.istio.io/v1',
         kind: 'AuthorizationPolicy',
         metadata: { name, namespace: home },
-        spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: [peerNs, 'team-00*'] } }] }] },
+        spec: {
+          action: 'ALLOW',
+          rules: [{ from: [{ source: { namespaces: [peerNs, `${pick(names).slice(0, -2)}*`] } }] }],
+        },
       });
     }
   }

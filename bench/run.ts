@@ -31,7 +31,8 @@ function run(cmd: string, args: string[], out: string): Timing {
     env: { ...process.env, LABELGUARD_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 500)}`);
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 500)}`);
   if (out) void out;
   return { seconds, rss: existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : NaN };
 }

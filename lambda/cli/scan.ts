@@ -1,14 +1,13 @@
 /** `labelguard scan`: read clusters, audit them, print the report, exit by --fail-on. */
-import { writeFile } from 'node:fs/promises';
-import { buildScanReport, failsAt, RULES, type ClusterResult, type Severity } from '../audit/index.js';
+import { buildScanReport, failsAt, type ClusterResult, type Severity } from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/read-manifests.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
-import { formatReport, type OutputFormat } from '../report/index.js';
+import type { OutputFormat } from '../report/index.js';
 import { runScan } from '../scan.js';
 import { systemClock } from '../ports.js';
 import { auditSettingsOf, readConfig } from './settings.js';
-import { VERSION } from './version.js';
+import { writeReport } from './output.js';
 
 export interface ScanOptions {
   readonly manifests?: string[];
@@ -23,25 +22,20 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   const { config } = await readConfig(opts.config);
   const sources: ClusterSource[] = [];
   if (opts.manifests?.length) {
-    if (opts.cluster !== undefined) sources.push(createManifestSource({ paths: opts.manifests, cluster: opts.cluster }));
+    if (opts.cluster !== undefined)
+      sources.push(createManifestSource({ paths: opts.manifests, cluster: opts.cluster }));
     else for (const path of opts.manifests) sources.push(createManifestSource({ paths: [path] }));
   }
   for (const c of config.clusters) {
     if (c.kind === 'manifests' && c.paths) sources.push(createManifestSource({ paths: c.paths, cluster: c.name }));
   }
-  if (sources.length === 0) throw new UsageError('nothing to scan: give --manifests PATH... (or clusters in the config file)');
+  if (sources.length === 0)
+    throw new UsageError('nothing to scan: give --manifests PATH... (or clusters in the config file)');
 
   const format = (opts.format ?? 'table') as OutputFormat;
   const results = await runScan({ sources, clock: systemClock, onCluster: progressLine }, auditSettingsOf(config));
-  const report = buildScanReport(results, systemClock.now().toISOString(), { includePolicies: format === 'json' });
-  const text = formatReport(report, format, {
-    color: opts.output === undefined && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    toolVersion: VERSION,
-    rules: RULES,
-    width: process.stdout.columns,
-  });
-  if (opts.output !== undefined) await writeFile(opts.output, text);
-  else process.stdout.write(text);
+  const report = buildScanReport(results, systemClock.now().toISOString(), { includePolicies: false });
+  await writeReport(report, results, { format, output: opts.output });
   const threshold = (opts.failOn ?? config.failOn) as Severity | 'none';
   return failsAt(report, threshold) ? 1 : 0;
 }

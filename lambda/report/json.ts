@@ -5,6 +5,7 @@
 import type {
   ClusterReport,
   ClusterStatus,
+  DriftEvent,
   Finding,
   KindRead,
   Namespace,
@@ -49,6 +50,21 @@ function orderCluster(cluster: ClusterReport): AllKeys<ClusterReport> {
     namespaces: cluster.namespaces.map(orderNamespace),
     policyCount: cluster.policyCount,
     policies: cluster.policies.map(orderPolicy),
+    // Present only when history is kept (the events of this run); absent otherwise.
+    drift: cluster.drift?.map(orderDriftEvent),
+  };
+}
+
+function orderDriftEvent(event: DriftEvent): AllKeys<DriftEvent> {
+  return {
+    type: event.type,
+    cluster: event.cluster,
+    namespace: event.namespace,
+    key: event.key,
+    before: event.before,
+    after: event.after,
+    policy: event.policy === null ? null : orderPolicyRef(event.policy),
+    direction: event.direction,
   };
 }
 
@@ -117,4 +133,48 @@ function orderSummary(summary: ScanSummary): AllKeys<ScanSummary> {
     ) as ScanSummary['bySeverity'],
     byRule: Object.fromEntries(Object.entries(summary.byRule).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
+}
+
+const POLICIES_SENTINEL = '\u0000labelguard-policies\u0000';
+
+/**
+ * The same bytes as formatJson, in pieces, with each cluster's policies taken one at a time from
+ * `policiesOf` instead of from the report: a 100,000-namespace scan never holds its whole JSON
+ * text (or every cluster's selections) in memory at once.
+ */
+export function* formatJsonChunks(
+  report: ScanReport,
+  policiesOf: (clusterIndex: number) => Iterable<PolicyReport>,
+): Generator<string> {
+  const ordered = orderReport(report);
+  const indent = (text: string, depth: number): string => text.replace(/\n/g, `\n${' '.repeat(2 * depth)}`);
+  const keys = Object.keys(ordered) as (keyof typeof ordered)[];
+  yield '{\n';
+  for (const [k, key] of keys.entries()) {
+    const comma = k < keys.length - 1 ? ',' : '';
+    if (key !== 'clusters') {
+      if (ordered[key] !== undefined)
+        yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(ordered[key], null, 2), 1)}${comma}\n`;
+      continue;
+    }
+    if (ordered.clusters.length === 0) {
+      yield `  "clusters": []${comma}\n`;
+      continue;
+    }
+    yield '  "clusters": [\n';
+    for (const [i, cluster] of ordered.clusters.entries()) {
+      const text = indent(JSON.stringify({ ...cluster, policies: POLICIES_SENTINEL }, null, 2), 2);
+      const [before, after] = text.split(JSON.stringify(POLICIES_SENTINEL)) as [string, string];
+      yield `    ${before}`;
+      let first = true;
+      for (const policy of policiesOf(i)) {
+        yield `${first ? '[\n' : ',\n'}        ${indent(JSON.stringify(orderPolicy(policy), null, 2), 4)}`;
+        first = false;
+      }
+      yield first ? '[]' : '\n      ]';
+      yield `${after}${i < ordered.clusters.length - 1 ? ',' : ''}\n`;
+    }
+    yield `  ]${comma}\n`;
+  }
+  yield '}\n';
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatJson } from '../../lambda/report/json.js';
+import { formatJson, formatJsonChunks } from '../../lambda/report/json.js';
 import { buildCluster, buildFinding, buildReport, buildSampleReport } from '../helpers/report-builder.js';
 
 /** The same data with every object's keys in reverse order, labels excepted (they are data). */
@@ -36,7 +36,15 @@ describe('formatJson', () => {
     };
     const cluster = parsed.clusters[0]!;
     expect(Object.keys(parsed)).toEqual(['schemaVersion', 'generatedAt', 'clusters', 'findings', 'summary']);
-    expect(Object.keys(cluster)).toEqual(['cluster', 'status', 'errors', 'reads', 'namespaces', 'policyCount', 'policies']);
+    expect(Object.keys(cluster)).toEqual([
+      'cluster',
+      'status',
+      'errors',
+      'reads',
+      'namespaces',
+      'policyCount',
+      'policies',
+    ]);
     expect(Object.keys(cluster.namespaces[0]!)).toEqual(['name', 'labels']);
     expect(Object.keys(cluster.policies[1]!)).toEqual(['engine', 'kind', 'namespace', 'name', 'appliesTo', 'peers']);
     expect(Object.keys(cluster.policies[1]!.peers[0]!)).toEqual(['direction', 'rule', 'peer', 'selects']);
@@ -99,5 +107,14 @@ describe('formatJson', () => {
     expect(out).not.toContain('"source"');
     expect(out).not.toContain('"waived": {');
     expect(out).toContain('"namespace": "a",\n      "policy": null,');
+  });
+});
+
+describe('formatJsonChunks', () => {
+  it('streams exactly the bytes formatJson prints', () => {
+    const full = buildSampleReport();
+    const policies = full.clusters.map((c) => c.policies);
+    const light = { ...full, clusters: full.clusters.map((c) => ({ ...c, policies: [] })) };
+    expect([...formatJsonChunks(light, (i) => policies[i] ?? [])].join('')).toBe(formatJson(full));
   });
 });
