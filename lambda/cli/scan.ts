@@ -1,7 +1,7 @@
 /** `labelguard scan`: read clusters, audit them, print the report, exit by --fail-on. */
 import { buildScanReport, failsAt, type ClusterResult, type Severity } from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/read-manifests.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
 import type { OutputFormat } from '../report/index.js';
 import { runScan } from '../scan.js';
@@ -33,10 +33,26 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
     throw new UsageError('nothing to scan: give --manifests PATH... (or clusters in the config file)');
 
   const format = (opts.format ?? 'table') as OutputFormat;
-  const results = await runScan({ sources, clock: systemClock, onCluster: progressLine }, auditSettingsOf(config));
+  // Local files that cannot be read or parsed are the user's input error (exit 2), not an unknown cluster.
+  const inputErrors: InputError[] = [];
+  const guarded = sources.map((s) => ({
+    cluster: s.cluster,
+    read: () =>
+      s.read().catch((e: unknown) => {
+        if (e instanceof InputError) inputErrors.push(e);
+        throw e;
+      }),
+  }));
+  const results = await runScan(
+    { sources: guarded, clock: systemClock, onCluster: progressLine },
+    auditSettingsOf(config),
+  );
+  if (inputErrors[0]) throw inputErrors[0];
   const report = buildScanReport(results, systemClock.now().toISOString(), { includePolicies: false });
   await writeReport(report, results, { format, output: opts.output });
   const threshold = (opts.failOn ?? config.failOn) as Severity | 'none';
+  // A cluster that could not be read is unknown: a gate must not pass on it.
+  if (results.some((r) => r.status === 'failed')) return 2;
   return failsAt(report, threshold) ? 1 : 0;
 }
 
