@@ -13,6 +13,8 @@ await build({
   sourcemap: true,
   packages: 'bundle',
   external: ['@aws-sdk/*', '@smithy/*', '@kubernetes/client-node', '@slack/web-api', 'dynalite'],
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

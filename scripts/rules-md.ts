@@ -36,4 +36,5 @@ export function renderRulesMarkdown(): string {
   return lines.join('\n');
 }
 
-if (process.argv[1]?.endsWith('rules-md.ts')) await writeFile(new URL('../RULES.md', import.meta.url), renderRulesMarkdown());
+if (process.argv[1]?.endsWith('rules-md.ts'))
+  await writeFile(new URL('../RULES.md', import.meta.url), renderRulesMarkdown());

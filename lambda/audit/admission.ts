@@ -57,7 +57,11 @@ export function kyvernoEffectiveAction(spec: unknown, rule: unknown, resourceNam
   const validate = objectAt(rule, 'validate');
   const fromOverrides = (overrides: unknown): string | undefined => {
     for (const o of arrayAt({ o: overrides }, 'o') ?? []) {
-      if (isObject(o) && typeof o.action === 'string' && strings(o.namespaces).some((g) => globMatch(g, resourceNamespace)))
+      if (
+        isObject(o) &&
+        typeof o.action === 'string' &&
+        strings(o.namespaces).some((g) => globMatch(g, resourceNamespace))
+      )
         return o.action;
     }
     return undefined;
@@ -121,7 +125,9 @@ function analyzeKyverno(obj: ResourceObject): AdmissionAnalysis {
     const onCreate = operations.length === 0 || operations.includes('CREATE');
     const onUpdate = operations.length === 0 || operations.includes('UPDATE');
     const exclude = objectAt(rule, 'exclude') ?? {};
-    const excludedNamespaces = [exclude, ...(arrayAt(exclude, 'any') ?? [])].flatMap((b) => strings(objectAt(b, 'resources')?.names));
+    const excludedNamespaces = [exclude, ...(arrayAt(exclude, 'any') ?? [])].flatMap((b) =>
+      strings(objectAt(b, 'resources')?.names),
+    );
     const validate = objectAt(rule, 'validate');
     const alternatives: Json[] = [];
     const pattern = objectAt(validate, 'pattern');
@@ -136,7 +142,10 @@ function analyzeKyverno(obj: ResourceObject): AdmissionAnalysis {
     for (const key of keys) {
       const check = kyvernoCheck(labelMaps[0]![key]);
       if (!check) {
-        issues.push({ field: `spec.rules[${r}].validate.pattern.metadata.labels.${key}`, message: 'pattern must be a string' });
+        issues.push({
+          field: `spec.rules[${r}].validate.pattern.metadata.labels.${key}`,
+          message: 'pattern must be a string',
+        });
         continue;
       }
       enforcements.push({
@@ -164,7 +173,8 @@ export function gatekeeperViolates(parameters: unknown, labels: Readonly<Record<
     if (!isObject(l) || typeof l.key !== 'string') continue;
     const value = Object.prototype.hasOwnProperty.call(labels, l.key) ? labels[l.key] : undefined;
     if (value === undefined) return true;
-    if (typeof l.allowedRegex === 'string' && l.allowedRegex !== '' && !safeRegExp(l.allowedRegex)?.test(value)) return true;
+    if (typeof l.allowedRegex === 'string' && l.allowedRegex !== '' && !safeRegExp(l.allowedRegex)?.test(value))
+      return true;
   }
   return false;
 }
@@ -200,7 +210,10 @@ function analyzeGatekeeper(obj: ResourceObject): AdmissionAnalysis {
       if (!isObject(k)) return false;
       const groups = strings(k.apiGroups);
       const ks = strings(k.kinds);
-      return (groups.length === 0 || groups.includes('') || groups.includes('*')) && (ks.includes('Namespace') || ks.includes('*'));
+      return (
+        (groups.length === 0 || groups.includes('') || groups.includes('*')) &&
+        (ks.includes('Namespace') || ks.includes('*'))
+      );
     });
   if (!coversNamespaces) return { enforcements, issues };
   const { blocks, action } = gatekeeperBlocks(spec);
@@ -212,7 +225,10 @@ function analyzeGatekeeper(obj: ResourceObject): AdmissionAnalysis {
     }
     const regex = typeof l.allowedRegex === 'string' && l.allowedRegex !== '' ? l.allowedRegex : undefined;
     if (regex !== undefined && !safeRegExp(regex)) {
-      issues.push({ field: `spec.parameters.labels[${i}].allowedRegex`, message: `invalid regular expression ${JSON.stringify(regex)}` });
+      issues.push({
+        field: `spec.parameters.labels[${i}].allowedRegex`,
+        message: `invalid regular expression ${JSON.stringify(regex)}`,
+      });
     }
     enforcements.push({
       mechanism: 'gatekeeper',

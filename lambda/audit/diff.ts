@@ -82,7 +82,14 @@ export function comparePolicyObjects(a: ResourceObject, b: ResourceObject): numb
 
 /** A finding's identity across runs: its rule, where it points and what it says. */
 export function findingKey(f: Finding): string {
-  return JSON.stringify([f.rule, f.namespace, f.policy?.kind ?? null, f.policy?.namespace ?? null, f.policy?.name ?? null, f.message]);
+  return JSON.stringify([
+    f.rule,
+    f.namespace,
+    f.policy?.kind ?? null,
+    f.policy?.namespace ?? null,
+    f.policy?.name ?? null,
+    f.message,
+  ]);
 }
 
 /** The report's order (`compareFindings`), then every other field: a total order, so equal sets print alike. */
@@ -91,8 +98,14 @@ export function compareFindingsFully(a: Finding, b: Finding): number {
     compareFindings(a, b) ||
     cmp(describeRef(a.policy), describeRef(b.policy)) ||
     cmp(a.fix ?? '', b.fix ?? '') ||
-    cmp(a.source ? `${a.source.file}:${a.source.line ?? ''}` : '', b.source ? `${b.source.file}:${b.source.line ?? ''}` : '') ||
-    cmp(a.waived ? JSON.stringify([a.waived.reason, a.waived.owner, a.waived.expires]) : '', b.waived ? JSON.stringify([b.waived.reason, b.waived.owner, b.waived.expires]) : '')
+    cmp(
+      a.source ? `${a.source.file}:${a.source.line ?? ''}` : '',
+      b.source ? `${b.source.file}:${b.source.line ?? ''}` : '',
+    ) ||
+    cmp(
+      a.waived ? JSON.stringify([a.waived.reason, a.waived.owner, a.waived.expires]) : '',
+      b.waived ? JSON.stringify([b.waived.reason, b.waived.owner, b.waived.expires]) : '',
+    )
   );
 }
 
@@ -140,7 +153,9 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const rb = b as Record<string, unknown>;
   const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
   const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual(ra[k], rb[k]));
+  return (
+    ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual(ra[k], rb[k]))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +252,7 @@ export function diffStates(
   if (next === null) return [];
   const cluster = next.cluster;
   const events: DriftEvent[] = [];
-  const event = (e: Partial<DriftEvent> & { type: DriftEventType }): void => {
+  const event = (e: EventDraft): void => {
     events.push({
       cluster,
       namespace: null,
@@ -283,13 +298,17 @@ export function diffStates(
   const opened = keyFindings(next.findings);
   const resolved = keyFindings(previous?.findings ?? []);
   for (const [key, f] of opened) {
-    if (!resolved.has(key)) event({ type: 'finding-opened', namespace: f.namespace, key: f.rule, after: f.message, policy: f.policy });
+    if (!resolved.has(key))
+      event({ type: 'finding-opened', namespace: f.namespace, key: f.rule, after: f.message, policy: f.policy });
   }
   for (const [key, f] of resolved) {
-    if (!opened.has(key)) event({ type: 'finding-resolved', namespace: f.namespace, key: f.rule, before: f.message, policy: f.policy });
+    if (!opened.has(key))
+      event({ type: 'finding-resolved', namespace: f.namespace, key: f.rule, before: f.message, policy: f.policy });
   }
   return events.sort(compareEvents);
 }
+
+type EventDraft = Partial<DriftEvent> & { readonly type: DriftEventType };
 
 const own = (labels: Labels, key: string): string | undefined =>
   Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : undefined;
@@ -326,7 +345,7 @@ function selectionChanges(
   changed: ReadonlySet<string>,
   deleted: ReadonlySet<string>,
   settings: SelectionSettings,
-): Partial<DriftEvent>[] {
+): EventDraft[] {
   const before = new Map(previous.policies.map((p) => [policyKey(p), p]));
   const same: ResourceObject[] = [];
   const editedBefore: ResourceObject[] = [];
@@ -340,7 +359,7 @@ function selectionChanges(
       editedAfter.push(p);
     }
   }
-  const out: Partial<DriftEvent>[] = [];
+  const out: EventDraft[] = [];
   const compare = (a: Selection, b: Selection): void => {
     for (const [key, { ref, sides }] of b) {
       const old = a.get(key);
@@ -350,9 +369,11 @@ function selectionChanges(
         const is = sides.get(side) ?? new Set<string>();
         const direction = side === 'subject' ? null : side;
         for (const ns of was) {
-          if (!is.has(ns) && !deleted.has(ns)) out.push({ type: 'selection-lost', namespace: ns, policy: ref, direction });
+          if (!is.has(ns) && !deleted.has(ns))
+            out.push({ type: 'selection-lost', namespace: ns, policy: ref, direction });
         }
-        for (const ns of is) if (!was.has(ns)) out.push({ type: 'selection-gained', namespace: ns, policy: ref, direction });
+        for (const ns of is)
+          if (!was.has(ns)) out.push({ type: 'selection-gained', namespace: ns, policy: ref, direction });
       }
     }
   };

@@ -47,11 +47,17 @@ export function clusterStatus(snapshot: ClusterSnapshot): ClusterStatus {
 export function evaluateCluster(snapshot: ClusterSnapshot, settings: AuditSettings): ClusterResult {
   const status = clusterStatus(snapshot);
   const errors = [
-    ...snapshot.reads.filter((r) => !isComplete(r)).map((r) => `${r.resource}: ${r.status}${r.reason ? `: ${r.reason}` : ''}`),
-    ...snapshot.problems.map((p) => (p.source ? `${p.source.file}${p.source.line ? `:${p.source.line}` : ''}: ${p.message}` : p.message)),
+    ...snapshot.reads
+      .filter((r) => !isComplete(r))
+      .map((r) => `${r.resource}: ${r.status}${r.reason ? `: ${r.reason}` : ''}`),
+    ...snapshot.problems.map((p) =>
+      p.source ? `${p.source.file}${p.source.line ? `:${p.source.line}` : ''}: ${p.message}` : p.message,
+    ),
   ];
   const complete: Completeness = {
-    namespaces: snapshot.namespaces !== null && snapshot.reads.filter((r) => readCategory(r.resource) === 'namespaces').every(isComplete),
+    namespaces:
+      snapshot.namespaces !== null &&
+      snapshot.reads.filter((r) => readCategory(r.resource) === 'namespaces').every(isComplete),
     networkPolicies: snapshot.reads.filter((r) => readCategory(r.resource) === 'networkPolicies').every(isComplete),
     admission: snapshot.reads.filter((r) => readCategory(r.resource) === 'admission').every(isComplete),
   };
@@ -76,7 +82,10 @@ export function evaluateCluster(snapshot: ClusterSnapshot, settings: AuditSettin
       policies.push({
         analysis,
         appliesTo: index.select(analysis.appliesTo),
-        peers: analysis.peers.map((peer) => ({ peer, selects: peer.namespaces === null ? null : index.select(peer.namespaces) })),
+        peers: analysis.peers.map((peer) => ({
+          peer,
+          selects: peer.namespaces === null ? null : index.select(peer.namespaces),
+        })),
       });
     } catch (e) {
       crashed.push({
@@ -92,7 +101,15 @@ export function evaluateCluster(snapshot: ClusterSnapshot, settings: AuditSettin
     }
   }
 
-  const ctx: RuleContext = { cluster: snapshot.cluster, index, policies, enforcements, admissionIssues, settings, complete };
+  const ctx: RuleContext = {
+    cluster: snapshot.cluster,
+    index,
+    policies,
+    enforcements,
+    admissionIssues,
+    settings,
+    complete,
+  };
   const findings = [...crashed, ...RULES.flatMap((rule) => runRule(rule, ctx))].filter(
     (f) => f.namespace === null || !matchesAny(settings.exclude, f.namespace),
   );

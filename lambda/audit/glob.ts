@@ -2,7 +2,9 @@
 export function globMatch(glob: string, s: string): boolean {
   let re = cache.get(glob);
   if (!re) {
-    const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('');
+    const body = [...glob]
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+      .join('');
     re = new RegExp(`^${body}$`, 's');
     cache.set(glob, re);
   }

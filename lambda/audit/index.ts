@@ -5,7 +5,12 @@ export { evaluateCluster, clusterStatus, readCategory, ENGINES } from './evaluat
 export { buildScanReport, failsAt, compareFindings, summarize, type ReportOptions } from './report.js';
 export { RULES } from './rules/index.js';
 export type { Rule } from './rules/types.js';
-export { createNamespaceIndex, effectiveNamespaceLabels, METADATA_NAME_LABEL, type NamespaceIndex } from './namespace-index.js';
+export {
+  createNamespaceIndex,
+  effectiveNamespaceLabels,
+  METADATA_NAME_LABEL,
+  type NamespaceIndex,
+} from './namespace-index.js';
 export { matchLabels, type LabelQuery } from './selectors/query.js';
 export { SelectorSyntaxError } from './selectors/errors.js';
 export { compileLabelSelector, parseSelectorString } from './selectors/kubernetes.js';

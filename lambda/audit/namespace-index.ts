@@ -39,7 +39,10 @@ export function effectiveNamespaceLabels(ns: Namespace, synthesizeNameLabel = tr
 const own = (labels: Labels, key: string): string | undefined =>
   Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : undefined;
 
-export function createNamespaceIndex(namespaces: readonly Namespace[], options: NamespaceIndexOptions = {}): NamespaceIndex {
+export function createNamespaceIndex(
+  namespaces: readonly Namespace[],
+  options: NamespaceIndexOptions = {},
+): NamespaceIndex {
   const synth = options.synthesizeNameLabel ?? true;
   const sorted = [...namespaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const size = sorted.length;
@@ -59,7 +62,7 @@ export function createNamespaceIndex(namespaces: readonly Namespace[], options: 
     for (const key in labels) {
       if (!Object.prototype.hasOwnProperty.call(labels, key) || isNameKey(key)) continue;
       let byValue = postings.get(key);
-      if (!byValue) postings.set(key, (byValue = new Map()));
+      if (!byValue) postings.set(key, (byValue = new Map<string, number[]>()));
       const value = labels[key]!;
       const list = byValue.get(value);
       if (list) list.push(i);

@@ -110,7 +110,10 @@ export class NsSet {
     if (this.ids || o.ids) {
       // Filter the sparse side through the other: cost proportional to the small set.
       const [small, other] = this.ids ? [this.ids, o] : [o.ids!, this];
-      return NsSet.fromSortedIds(this.size, small.filter((i) => other.has(i)));
+      return NsSet.fromSortedIds(
+        this.size,
+        small.filter((i) => other.has(i)),
+      );
     }
     const a = this.bits();
     const b = o.bits();
@@ -122,7 +125,8 @@ export class NsSet {
   or(o: NsSet): NsSet {
     if (this.ids && this.ids.length === 0) return o;
     if (o.ids && o.ids.length === 0) return this;
-    if (this.ids && o.ids && (this.ids.length + o.ids.length) * 32 < this.size) return NsSet.fromSortedIds(this.size, unionSorted(this.ids, o.ids));
+    if (this.ids && o.ids && (this.ids.length + o.ids.length) * 32 < this.size)
+      return NsSet.fromSortedIds(this.size, unionSorted(this.ids, o.ids));
     const a = this.bits();
     const w = new Uint32Array(a);
     if (o.ids) for (const i of o.ids) w[i >>> 5]! |= 1 << (i & 31);

@@ -16,7 +16,11 @@ export interface ReportOptions {
   readonly includePolicies: boolean;
 }
 
-export function buildScanReport(results: readonly ClusterResult[], generatedAt: string, options: ReportOptions): ScanReport {
+export function buildScanReport(
+  results: readonly ClusterResult[],
+  generatedAt: string,
+  options: ReportOptions,
+): ScanReport {
   const findings = results.flatMap((r) => r.findings).sort(compareFindings);
   return {
     schemaVersion: 1,

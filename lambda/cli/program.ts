@@ -10,7 +10,6 @@ import { VERSION } from './version.js';
 const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info', 'none'];
 const FORMAT_CHOICES = ['table', 'json', 'sarif', 'junit', 'markdown'];
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function createProgram(): Command {
   const program = new Command('labelguard')
@@ -26,14 +25,20 @@ export function createProgram(): Command {
     .option('--cluster <name>', 'cluster name (with --manifests: read every path as this one cluster)')
     .option('--config <file>', 'configuration file (default: ./labelguard.config.yaml when present)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMAT_CHOICES).default('table'))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(SEVERITY_CHOICES))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(
+        SEVERITY_CHOICES,
+      ),
+    )
     .option('--output <file>', 'write the report to a file instead of stdout')
     .action((opts: Record<string, unknown>) => runCommand(async () => (await import('./scan.js')).scanCommand(opts)));
 
   program
     .command('match')
     .description('Selector debugger: does this selector match these labels, and why not?')
-    .addOption(new Option('--engine <engine>', 'selector language').choices(['kubernetes', 'calico']).default('kubernetes'))
+    .addOption(
+      new Option('--engine <engine>', 'selector language').choices(['kubernetes', 'calico']).default('kubernetes'),
+    )
     .option('--selector <selector>', 'a selector (Kubernetes string syntax or JSON LabelSelector; Calico expression)')
     .option('--labels <labels>', 'labels to test: k=v,k2=v2 or a JSON object')
     .option('--manifests <path...>', 'test against every namespace in these manifests instead')
@@ -47,4 +52,3 @@ export function createProgram(): Command {
 
   return program;
 }
-

@@ -37,7 +37,7 @@ describe('labelguard scan --manifests', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('near-miss');
     expect(r.stdout).toContain('kubectl label namespace team-b ns=team-b --overwrite');
-    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect(r.stdout.includes('\u001b[')).toBe(false);
     expect(r.stderr).toMatch(/near-miss-violating: complete \(3 namespaces, 3 policies/);
   });
 

@@ -8,7 +8,14 @@ import type { Direction } from '../model.js';
 import { namespaceTermsOf } from '../selectors/kubernetes.js';
 import { NONE, type LabelQuery } from '../selectors/query.js';
 import { compileField } from './kubernetes.js';
-import { apiGroup, refOf, type NamespaceTerm, type PeerAnalysis, type PolicyEngine, type SelectorIssue } from './types.js';
+import {
+  apiGroup,
+  refOf,
+  type NamespaceTerm,
+  type PeerAnalysis,
+  type PolicyEngine,
+  type SelectorIssue,
+} from './types.js';
 import { arrayAt, isObject, specOf } from './util.js';
 
 const KINDS = new Set(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy']);
@@ -20,7 +27,12 @@ interface Selection {
 }
 
 /** Exactly one of namespaces | pods; undefined (with an issue) when invalid. */
-function selectionOf(v: unknown, field: string, issues: SelectorIssue[], extra: readonly string[] = []): Selection | null | undefined {
+function selectionOf(
+  v: unknown,
+  field: string,
+  issues: SelectorIssue[],
+  extra: readonly string[] = [],
+): Selection | null | undefined {
   if (!isObject(v)) {
     issues.push({ field, message: 'must be an object' });
     return undefined;
@@ -29,7 +41,8 @@ function selectionOf(v: unknown, field: string, issues: SelectorIssue[], extra: 
   if (set.length !== 1) {
     issues.push({
       field,
-      message: set.length === 0 ? 'exactly one of namespaces or pods is required' : `only one of ${set.join(', ')} may be set`,
+      message:
+        set.length === 0 ? 'exactly one of namespaces or pods is required' : `only one of ${set.join(', ')} may be set`,
     });
     return undefined;
   }
@@ -74,7 +87,10 @@ export const adminNetworkPolicyEngine: PolicyEngine = {
         rules.forEach((rule, r) => {
           const ps = arrayAt(rule, list);
           if (!isObject(rule) || ps === undefined || ps.length === 0) {
-            issues.push({ field: `spec.${direction}[${r}].${list}`, message: `a rule needs at least one ${list} peer` });
+            issues.push({
+              field: `spec.${direction}[${r}].${list}`,
+              message: `a rule needs at least one ${list} peer`,
+            });
             return;
           }
           ps.forEach((p, j) => peers.push(peerOf(p, direction, r, j, `spec.${direction}[${r}].${list}[${j}]`, issues)));
@@ -94,7 +110,14 @@ export const adminNetworkPolicyEngine: PolicyEngine = {
   },
 };
 
-function peerOf(p: unknown, direction: Direction, rule: number, peer: number, field: string, issues: SelectorIssue[]): PeerAnalysis {
+function peerOf(
+  p: unknown,
+  direction: Direction,
+  rule: number,
+  peer: number,
+  field: string,
+  issues: SelectorIssue[],
+): PeerAnalysis {
   const extra = direction === 'egress' ? NON_NAMESPACE_PEERS : [];
   const sel = selectionOf(p, field, issues, extra);
   const base = { direction, rule, peer, field };

@@ -22,7 +22,7 @@ function patterns(v: unknown, field: string, issues: SelectorIssue[]): LabelQuer
     issues.push({ field, message: 'must be a list of strings' });
     return undefined;
   }
-  return or(...(v as string[]).map(namePattern));
+  return or(...v.map(namePattern));
 }
 
 export const istioEngine: PolicyEngine = {
@@ -33,7 +33,11 @@ export const istioEngine: PolicyEngine = {
     const peers: PeerAnalysis[] = [];
     const ns = obj.namespace ?? 'default';
     const spec = specOf(obj) ?? {};
-    const meshWide = ns === settings.istioRootNamespace && !has(spec, 'selector') && !has(spec, 'targetRef') && !has(spec, 'targetRefs');
+    const meshWide =
+      ns === settings.istioRootNamespace &&
+      !has(spec, 'selector') &&
+      !has(spec, 'targetRef') &&
+      !has(spec, 'targetRefs');
     const rules = arrayAt(spec, 'rules');
     if (rules === undefined) issues.push({ field: 'spec.rules', message: 'rules must be a list' });
     else
@@ -51,7 +55,15 @@ export const istioEngine: PolicyEngine = {
           const exc = patterns(source?.notNamespaces, `${field}.notNamespaces`, issues);
           const valid = issues.length === before;
           const namespaces = inc === undefined && exc === undefined ? null : and(inc ?? ALL, exc ? not(exc) : ALL);
-          peers.push({ direction: 'ingress', rule: r, peer: j, field, namespaces: valid ? namespaces : NONE, valid, terms: [] });
+          peers.push({
+            direction: 'ingress',
+            rule: r,
+            peer: j,
+            field,
+            namespaces: valid ? namespaces : NONE,
+            valid,
+            terms: [],
+          });
         });
       });
     return {

@@ -16,7 +16,8 @@ export type PolicyType = 'Ingress' | 'Egress';
 /** SetDefaults_NetworkPolicy: explicit policyTypes are kept; else Ingress, plus Egress iff egress rules exist. */
 export function defaultPolicyTypes(spec: unknown): PolicyType[] {
   const explicit = arrayAt(spec, 'policyTypes');
-  if (explicit && explicit.length > 0) return explicit.filter((t): t is PolicyType => t === 'Ingress' || t === 'Egress');
+  if (explicit && explicit.length > 0)
+    return explicit.filter((t): t is PolicyType => t === 'Ingress' || t === 'Egress');
   const egress = arrayAt(spec, 'egress');
   return egress && egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }
@@ -31,7 +32,10 @@ export function compileField(sel: unknown, field: string, issues: SelectorIssue[
     return undefined;
   }
   if (isUnsatisfiable(q)) {
-    issues.push({ field, message: 'no labels can ever satisfy this selector (its requirements contradict each other)' });
+    issues.push({
+      field,
+      message: 'no labels can ever satisfy this selector (its requirements contradict each other)',
+    });
     return undefined;
   }
   return q;
@@ -74,7 +78,9 @@ export const kubernetesEngine: PolicyEngine = {
             issues.push({ field: `spec.${direction}[${r}]`, message: `a rule must be an object with a ${list} list` });
             return;
           }
-          ps.forEach((p, j) => peers.push(analyzePeer(p, direction, r, j, `spec.${direction}[${r}].${list}[${j}]`, own, issues)));
+          ps.forEach((p, j) =>
+            peers.push(analyzePeer(p, direction, r, j, `spec.${direction}[${r}].${list}[${j}]`, own, issues)),
+          );
         });
       }
     }

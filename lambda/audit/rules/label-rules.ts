@@ -22,7 +22,8 @@ export function describeRequirement(req: RequiredLabel): string {
 export function valueProblem(req: RequiredLabel, namespace: string, value: string): string | null {
   const wanted = req.value !== undefined ? wantedValue(req, namespace) : undefined;
   if (wanted !== undefined && value !== wanted) return `should be ${JSON.stringify(wanted)}`;
-  if (req.allowed && !req.allowed.includes(value)) return `is not one of ${req.allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+  if (req.allowed && !req.allowed.includes(value))
+    return `is not one of ${req.allowed.map((a) => JSON.stringify(a)).join(', ')}`;
   if (req.pattern !== undefined && !fullMatch(req.pattern, value)) return `does not match /${req.pattern}/`;
   return null;
 }
@@ -40,7 +41,10 @@ function fixCommand(req: RequiredLabel, namespace: string, overwrite: boolean): 
   return `kubectl label namespace ${shellQuote(namespace)} ${req.key}=${value}${overwrite ? ' --overwrite' : ''}`;
 }
 
-function eachLabel(ctx: RuleContext, visit: (ns: string, req: RequiredLabel, value: string | undefined) => FindingDraft | null): FindingDraft[] {
+function eachLabel(
+  ctx: RuleContext,
+  visit: (ns: string, req: RequiredLabel, value: string | undefined) => FindingDraft | null,
+): FindingDraft[] {
   const out: FindingDraft[] = [];
   const { index } = ctx;
   for (let i = 0; i < index.size; i++) {

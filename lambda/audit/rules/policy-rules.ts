@@ -99,7 +99,8 @@ export const selectorInvalid: Rule = {
   explanation:
     'An unknown operator, `In` without values, a Calico syntax error or a contradiction (`a=x` and `a=y`) means the policy does not select what its author intended; the engine either rejects it or it matches nothing.',
   fix: 'Correct the selector at the field named in the message.',
-  example: '`team-a/allow-web` spec.ingress[0].from[0].namespaceSelector: matchExpressions[0]: values must be specified when operator is In',
+  example:
+    '`team-a/allow-web` spec.ingress[0].from[0].namespaceSelector: matchExpressions[0]: values must be specified when operator is In',
   needs: [],
   check(ctx) {
     const out: FindingDraft[] = [];
@@ -115,7 +116,12 @@ export const selectorInvalid: Rule = {
         });
     }
     for (const { enforcementRef: ref, issue } of ctx.admissionIssues)
-      out.push({ namespace: ref.namespace, policy: ref, message: `\`${policyName(ref)}\` ${issue.field}: ${issue.message}`, fix: null });
+      out.push({
+        namespace: ref.namespace,
+        policy: ref,
+        message: `\`${policyName(ref)}\` ${issue.field}: ${issue.message}`,
+        fix: null,
+      });
     return out;
   },
 };

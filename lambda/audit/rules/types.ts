@@ -30,7 +30,10 @@ export interface RuleContext {
   readonly policies: readonly EvaluatedPolicy[];
   readonly enforcements: readonly LabelEnforcement[];
   /** Problems in admission policies, reported like selector problems. */
-  readonly admissionIssues: readonly { readonly enforcementRef: EvaluatedPolicy['analysis']['ref']; readonly issue: SelectorIssue }[];
+  readonly admissionIssues: readonly {
+    readonly enforcementRef: EvaluatedPolicy['analysis']['ref'];
+    readonly issue: SelectorIssue;
+  }[];
   readonly settings: AuditSettings;
   readonly complete: Completeness;
 }
