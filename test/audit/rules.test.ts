@@ -7,12 +7,30 @@ const rulesOf = (name: string, rule: RuleId) => evaluateFixture(name).findings.f
 describe('one fixture scenario per rule', () => {
   const cases: [RuleId, (fs: ReturnType<typeof rulesOf>) => void][] = [
     ['label-missing', (fs) => expect(fs.map((f) => f.namespace)).toEqual(['team-b'])],
-    ['label-invalid', (fs) => expect(fs.map((f) => [f.namespace, f.fix])).toEqual([['payments', 'kubectl label namespace payments ns=payments --overwrite']])],
+    [
+      'label-invalid',
+      (fs) =>
+        expect(fs.map((f) => [f.namespace, f.fix])).toEqual([
+          ['payments', 'kubectl label namespace payments ns=payments --overwrite'],
+        ]),
+    ],
     ['namespace-unprotected', (fs) => expect(fs.map((f) => f.namespace)).toEqual(['sandbox'])],
     ['peer-selects-nothing', (fs) => expect(fs.map((f) => f.policy?.name)).toEqual(['allow-frontend'])],
-    ['near-miss', (fs) => expect(fs.map((f) => f.message)).toEqual(['`monitoring/allow-teams` expects `ns=team-b`; namespace `team-b` has no `ns` label'])],
-    ['selector-invalid', (fs) => expect(fs.map((f) => f.policy?.name).sort()).toEqual(['allow-api', 'allow-web', 'contradiction'])],
-    ['enforcement-missing', (fs) => expect(fs[0]?.message).toMatch(/only audited, not enforced: `require-ns-label` \(kyverno, Audit\)/)],
+    [
+      'near-miss',
+      (fs) =>
+        expect(fs.map((f) => f.message)).toEqual([
+          '`monitoring/allow-teams` expects `ns=team-b`; namespace `team-b` has no `ns` label',
+        ]),
+    ],
+    [
+      'selector-invalid',
+      (fs) => expect(fs.map((f) => f.policy?.name).sort()).toEqual(['allow-api', 'allow-web', 'contradiction']),
+    ],
+    [
+      'enforcement-missing',
+      (fs) => expect(fs[0]?.message).toMatch(/only audited, not enforced: `require-ns-label` \(kyverno, Audit\)/),
+    ],
   ];
   for (const [rule, check] of cases) {
     it(`${rule}: the violating scenario reports it`, () => {
@@ -87,9 +105,13 @@ describe('settings', () => {
     expect(r.findings.find((f) => f.rule === 'label-missing')?.severity).toBe('critical');
   });
   it('allowed sets and patterns', () => {
-    const allowed = evaluateFixture('label-invalid-violating', { requiredLabels: [{ key: 'ns', allowed: ['team-a', 'payment'] }] });
+    const allowed = evaluateFixture('label-invalid-violating', {
+      requiredLabels: [{ key: 'ns', allowed: ['team-a', 'payment'] }],
+    });
     expect(allowed.findings.filter((f) => f.rule === 'label-invalid')).toEqual([]);
-    const pattern = evaluateFixture('label-invalid-violating', { requiredLabels: [{ key: 'ns', pattern: 'team-[a-z]+' }] });
+    const pattern = evaluateFixture('label-invalid-violating', {
+      requiredLabels: [{ key: 'ns', pattern: 'team-[a-z]+' }],
+    });
     expect(pattern.findings.filter((f) => f.rule === 'label-invalid').map((f) => f.namespace)).toEqual(['payments']);
   });
 });

@@ -5,9 +5,9 @@
  * required). Egress `nodes`/`networks`/`domainNames` are not namespace selections (§3).
  */
 import type { Direction } from '../model.js';
-import { namespaceTermsOf } from '../selectors/kubernetes.js';
-import { NONE, type LabelQuery } from '../selectors/query.js';
-import { compileField } from './kubernetes.js';
+import { compileLabelSelector, namespaceTermsOf } from '../selectors/kubernetes.js';
+import { matchLabels, NONE, type LabelQuery } from '../selectors/query.js';
+import { compileField, type PodView } from './kubernetes.js';
 import {
   apiGroup,
   refOf,
@@ -124,4 +124,21 @@ function peerOf(
   if (sel === null) return { ...base, namespaces: null, valid: true, terms: [] };
   if (sel === undefined) return { ...base, namespaces: NONE, valid: false, terms: [] };
   return { ...base, namespaces: sel.namespaces, valid: true, terms: sel.terms };
+}
+
+/**
+ * Does an ANP/BANP subject or peer (`{ namespaces }` or `{ pods: { namespaceSelector, podSelector } }`)
+ * select this pod? Host-networked pods are never selected (§3). Throws SelectorSyntaxError when invalid.
+ */
+export function adminSelectionMatches(sel: unknown, pod: PodView): boolean {
+  if (pod.hostNetwork || !isObject(sel)) return false;
+  const nsLabels = { ...pod.namespaceLabels, 'kubernetes.io/metadata.name': pod.namespace };
+  if (sel.namespaces !== undefined && sel.namespaces !== null)
+    return matchLabels(compileLabelSelector(sel.namespaces), nsLabels);
+  const pods = sel.pods;
+  if (!isObject(pods)) return false;
+  return (
+    matchLabels(compileLabelSelector(pods.namespaceSelector), nsLabels) &&
+    matchLabels(compileLabelSelector(pods.podSelector), pod.podLabels)
+  );
 }

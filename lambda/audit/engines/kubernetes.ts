@@ -6,7 +6,7 @@
  */
 import type { Direction } from '../model.js';
 import { compileLabelSelector, namespaceTermsOf } from '../selectors/kubernetes.js';
-import { namedNamespaces, NONE, type LabelQuery } from '../selectors/query.js';
+import { matchLabels, namedNamespaces, NONE, type LabelQuery } from '../selectors/query.js';
 import { isUnsatisfiable } from '../selectors/satisfiable.js';
 import { apiGroup, refOf, type PeerAnalysis, type PolicyEngine, type SelectorIssue } from './types.js';
 import { arrayAt, errorMessage, has, isObject, specOf } from './util.js';
@@ -120,4 +120,26 @@ function analyzePeer(
     valid: true,
     terms: hasNs ? namespaceTermsOf(p.namespaceSelector) : [],
   };
+}
+
+/** A pod as a policy sees it: its namespace (name and labels as stored) and its own labels. */
+export interface PodView {
+  readonly namespace: string;
+  readonly namespaceLabels: Readonly<Record<string, string>>;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly hostNetwork?: boolean;
+}
+
+/**
+ * Does one NetworkPolicyPeer select this pod (selector-semantics §2.6)? The namespace's labels get
+ * `kubernetes.io/metadata.name` synthesized. Throws SelectorSyntaxError for an invalid selector.
+ */
+export function networkPolicyPeerMatches(peer: unknown, policyNamespace: string, pod: PodView): boolean {
+  if (!isObject(peer) || has(peer, 'ipBlock')) return false;
+  const nsLabels = { ...pod.namespaceLabels, 'kubernetes.io/metadata.name': pod.namespace };
+  const podOk = !has(peer, 'podSelector') || matchLabels(compileLabelSelector(peer.podSelector), pod.podLabels);
+  if (has(peer, 'namespaceSelector'))
+    return matchLabels(compileLabelSelector(peer.namespaceSelector), nsLabels) && podOk;
+  if (has(peer, 'podSelector')) return pod.namespace === policyNamespace && podOk;
+  return false;
 }
