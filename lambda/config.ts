@@ -164,27 +164,54 @@ const enginesSchema = z.strictObject({
 });
 
 const CLUSTER_FIELDS_BY_KIND = {
-  kubeconfig: ['context'],
+  kubeconfig: ['context', 'kubeconfig'],
   eks: ['region', 'roleArn', 'externalId'],
   manifests: ['paths'],
+  'eks-discovery': ['accounts', 'tags'],
 } as const;
+
+const regionSchema = z.string().regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1');
+const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
+const externalIdSchema = z.string().min(2).max(1224);
+
+const eksAccountSchema = z
+  .strictObject({
+    roleArn: roleArnSchema.optional().describe('The role to assume in that account (your own credentials when absent).'),
+    externalId: externalIdSchema.optional().describe('The external id the role trust policy requires.'),
+    regions: z.array(regionSchema).min(1, 'expected at least one region').describe('Regions to list clusters in.'),
+  })
+  .superRefine((account, ctx) => {
+    if (account.externalId !== undefined && account.roleArn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'needs roleArn' });
+    }
+  });
 
 const clusterSchema = z
   .strictObject({
-    name: z.string().min(1, 'expected a cluster name'),
-    kind: z.enum(['kubeconfig', 'eks', 'manifests']),
+    name: z
+      .string()
+      .min(1, 'expected a cluster name')
+      .describe('The name in reports; for eks, the EKS cluster name; for eks-discovery, the name failures are reported under.'),
+    kind: z.enum(['kubeconfig', 'eks', 'manifests', 'eks-discovery']),
     context: z.string().min(1).optional().describe('kubeconfig: the context to use (the current one when absent).'),
-    region: z
+    kubeconfig: z
       .string()
-      .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
-      .optional(),
-    roleArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN')
+      .min(1)
       .optional()
-      .describe('eks: a role to assume before calling the cluster.'),
-    externalId: z.string().min(2).max(1224).optional().describe('eks: the external id the role trust policy requires.'),
+      .describe('kubeconfig: the kubeconfig file (default: KUBECONFIG, else ~/.kube/config).'),
+    region: regionSchema.optional().describe('eks: the cluster region (default: AWS_REGION).'),
+    roleArn: roleArnSchema.optional().describe('eks: a role to assume before calling the cluster.'),
+    externalId: externalIdSchema.optional().describe('eks: the external id the role trust policy requires.'),
     paths: z.array(z.string().min(1)).min(1, 'expected at least one path').optional(),
+    accounts: z
+      .array(eksAccountSchema)
+      .min(1, 'expected at least one account')
+      .optional()
+      .describe('eks-discovery: accounts (a role each, or your own) and the regions to list clusters in.'),
+    tags: z
+      .record(z.string().min(1), z.string())
+      .optional()
+      .describe('eks-discovery: scan only clusters with every one of these tags ("*" matches any value).'),
   })
   .superRefine((cluster, ctx) => {
     const own: readonly string[] = CLUSTER_FIELDS_BY_KIND[cluster.kind];
@@ -198,21 +225,36 @@ const clusterSchema = z
     if (cluster.kind === 'manifests' && cluster.paths === undefined) {
       ctx.addIssue({ code: 'custom', path: ['paths'], message: 'required for clusters of kind manifests' });
     }
+    if (cluster.kind === 'eks-discovery' && cluster.accounts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'required for clusters of kind eks-discovery' });
+    }
     if (cluster.externalId !== undefined && cluster.roleArn === undefined) {
       ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'needs roleArn' });
     }
   });
 
 const storeSchema = z.strictObject({
-  dir: z.string().min(1).optional().describe('A directory for the embedded local store.'),
+  dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The embedded store: a directory for its data (default .labelguard/data). One process at a time.'),
   table: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name')
-    .optional(),
+    .optional()
+    .describe('A DynamoDB table to keep the history in instead of the embedded store.'),
   region: z
     .string()
     .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
-    .optional(),
+    .optional()
+    .describe("The table's AWS region."),
+  lockWaitSeconds: z
+    .number()
+    .min(0, 'expected zero or more seconds')
+    .max(3600, 'expected at most 3600 seconds')
+    .default(10)
+    .describe('How long a command waits for another labelguard process using the embedded store before "store in use".'),
   retentionDays: z
     .number()
     .int('expected a whole number of days')
@@ -221,17 +263,274 @@ const storeSchema = z.strictObject({
     .describe('Days scan history is kept.'),
 });
 
+/** A Slack channel ID (`C0123ABCD`, `G…` for old private channels) or a channel name, with or without `#`. */
+const SLACK_CHANNEL_RE = /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/;
+/** A user group (`<!subteam^S0123ABC>`), a user (`<@U0123ABC>`) or `<!here>` / `<!channel>`. */
+const SLACK_MENTION_RE = /^<(!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+|!here|!channel)(\|[^<>|]*)?>$/;
+
+/** A rule glob (`*`, `?`) as a regular expression, as the audit core's globMatch reads it. */
+const ruleGlob = (glob: string): RegExp =>
+  new RegExp(`^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('')}$`, 's');
+
+const slackChannelSchema = z
+  .string()
+  .min(1)
+  // (an empty string is already reported as too small)
+  .refine((v) => v === '' || SLACK_CHANNEL_RE.test(v), 'expected a channel ID (C0123ABCD) or name (#security)');
+
+const slackRouteSchema = z.strictObject({
+  match: z
+    .strictObject({
+      cluster: z.string().min(1).optional().describe('A cluster name or glob (* and ?).'),
+      namespace: namespaceGlobSchema.optional().describe('A namespace name or glob; never matches cluster-wide changes.'),
+      rule: z
+        .string()
+        .min(1)
+        .refine(
+          (glob) => [...CONFIGURABLE_RULE_IDS, 'rule-error'].some((id) => ruleGlob(glob).test(id)),
+          'matches no rule id (see `labelguard rules`)',
+        )
+        .optional()
+        .describe('A rule id or glob: matches changes with a finding of such a rule.'),
+      minSeverity: severitySchema.optional().describe('Matches changes of this severity or above.'),
+    })
+    .prefault({})
+    .describe('Every condition given must hold; an empty match takes every change.'),
+  channel: slackChannelSchema,
+  mention: z
+    .string()
+    .refine(
+      (v) => v.split(' ').every((m) => SLACK_MENTION_RE.test(m)),
+      'expected Slack mentions such as <!subteam^S0123ABC>, <@U0123ABC> or <!here>, separated by spaces',
+    )
+    .optional(),
+});
+
 const notifySchema = z.strictObject({
   slack: z
     .strictObject({
-      channel: z.string().min(1).optional(),
+      channel: slackChannelSchema.optional().describe('The default channel: changes no route matches go here.'),
       apiUrl: z
         .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
         .optional()
         .describe('The Slack Web API base URL (for tests and proxies).'),
+      tokenSecretId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Lambda: the Secrets Manager secret (name or ARN) holding the bot token.'),
+      routes: z
+        .array(slackRouteSchema)
+        .optional()
+        .describe('Tried in order; the first match wins; changes no route matches go to the default channel.'),
+      announceFirstRun: z
+        .boolean()
+        .optional()
+        .describe("Announce the findings a cluster's first recorded run opens (default true)."),
+      timeoutMs: z.number().int().min(100).max(60_000).optional().describe('Each Slack request (default 10000).'),
+      retries: z
+        .number()
+        .int()
+        .min(0)
+        .max(5)
+        .optional()
+        .describe('Retries after a 5xx, network error or timeout, within one run (default 2).'),
+      pacingMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .optional()
+        .describe('The least time between two messages to one channel (default 1000: Slack allows about one a second).'),
+      maxRetryAfterMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(900_000)
+        .optional()
+        .describe('The longest rate-limit wait a run sits out; longer ones leave messages for the next run (default 30000).'),
     })
     .optional(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// The deployment (read by `cdk synth` only; the CLI ignores it)
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const RATE_RE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_RE = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/;
+
+/**
+ * Why an EventBridge Scheduler expression is not a recurring `rate(...)` or `cron(...)` one, or
+ * null. Checks what Scheduler rejects at deploy time: the unit's number, six cron fields, and
+ * exactly one of day-of-month and day-of-week being `?`.
+ */
+export function scheduleExpressionProblem(expression: string): string | null {
+  const rate = RATE_RE.exec(expression);
+  if (rate) {
+    const value = Number(rate[1]);
+    const unit = rate[2] ?? '';
+    if (value < 1) return 'a rate must be at least 1';
+    if ((value === 1) !== !unit.endsWith('s')) {
+      return `write rate(1 ${unit.replace(/s$/, '')}) for one, and plural units for more`;
+    }
+    return null;
+  }
+  const cron = CRON_RE.exec(expression);
+  if (cron) {
+    const [dayOfMonth, dayOfWeek] = [cron[3], cron[5]];
+    if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+      return 'in a cron expression exactly one of day-of-month and day-of-week must be "?"';
+    }
+    return null;
+  }
+  return 'expected rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year)';
+}
+
+/** True for a time zone the platform knows (IANA names such as Europe/Berlin, and UTC). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const deployScheduleSchema = z.strictObject({
+  expression: z
+    .string()
+    .superRefine((expression, ctx) => {
+      const problem = scheduleExpressionProblem(expression);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('rate(1 hour)')
+    .describe('When scans run: an EventBridge Scheduler rate(...) or cron(...) expression.'),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin')
+    .default('UTC')
+    .describe('The time zone of a cron expression.'),
+  retryAttempts: z
+    .number()
+    .int('expected a whole number')
+    .min(0)
+    .max(185)
+    .default(2)
+    .describe('How often the scheduler retries an invocation it could not deliver.'),
+  maxEventAgeMinutes: z
+    .number()
+    .int('expected a whole number of minutes')
+    .min(1)
+    .max(1440)
+    .default(60)
+    .describe('How long the scheduler keeps trying to deliver one scheduled run.'),
+});
+
+const deployVpcSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as vpc-0123456789abcdef0'),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as subnet-0123456789abcdef0'))
+    .min(1, 'expected at least one subnet')
+    .describe('Private subnets with a route to the clusters’ endpoints, to STS and EKS, and to Slack.'),
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as sg-0123456789abcdef0'))
+    .min(1, 'expected at least one security group')
+    .optional()
+    .describe('Security groups of the function; a new one allowing HTTPS out when absent.'),
+});
+
+const deploySchema = z.strictObject({
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name')
+    .default('Labelguard'),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+    .optional()
+    .describe('The account to deploy to (default: the AWS CLI’s).'),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
+    .optional()
+    .describe('The region to deploy to (default: the AWS CLI’s).'),
+  schedule: deployScheduleSchema.prefault({}),
+  memoryMb: z.number().int('expected a whole number of MB').min(128).max(10240).default(1024),
+  timeoutSeconds: z
+    .number()
+    .int('expected a whole number of seconds')
+    .min(10)
+    .max(900)
+    .default(300)
+    .describe('The function timeout: one scheduled run of every cluster (or one cluster, with fan-out).'),
+  logRetentionDays: z
+    .literal(LOG_RETENTION_DAYS)
+    .default(90)
+    .describe('Days the function and state machine logs are kept.'),
+  fanOut: z
+    .enum(['auto', 'none', 'stepfunctions'])
+    .default('auto')
+    .describe(
+      'none: one invocation scans every cluster; stepfunctions: a Distributed Map invokes the function once per cluster; auto: stepfunctions above fanOutAbove clusters.',
+    ),
+  fanOutAbove: z.number().int('expected a whole number').positive().default(20),
+  fanOutConcurrency: z
+    .number()
+    .int('expected a whole number')
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('Clusters the Distributed Map scans at once (also the function’s reserved concurrency with fan-out).'),
+  vpc: deployVpcSchema.optional().describe('Attach the function to a VPC (clusters with private endpoints).'),
+  alarms: z
+    .strictObject({
+      email: z.email('expected an e-mail address').optional().describe('Subscribed to the alarm topic.'),
+    })
+    .prefault({}),
+  tableKmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN')
+    .optional()
+    .describe('A customer managed key for the results table (default: a DynamoDB owned key).'),
+  accessEntries: z
+    .array(z.string().min(1))
+    .default(() => [])
+    .describe(
+      'EKS clusters (by name, kind eks, no roleArn, in the stack’s region) that get an access entry for the function’s role in group labelguard-readers.',
+    ),
+});
+
+export type DeployConfig = z.output<typeof deploySchema>;
+
+/** The deployment settings an absent `deploy` section stands for. */
+export function defaultDeployConfig(): DeployConfig {
+  return deploySchema.parse({});
+}
+
+/** `deploy.accessEntries` may only name EKS clusters the function reaches with its own role. */
+function checkAccessEntries(
+  ctx: z.RefinementCtx,
+  names: readonly string[],
+  clusters: readonly z.output<typeof clusterSchema>[],
+): void {
+  names.forEach((name, i) => {
+    const cluster = clusters.find((c) => c.name === name);
+    const problem =
+      cluster === undefined
+        ? 'names no cluster in clusters'
+        : cluster.kind !== 'eks'
+          ? `names a cluster of kind ${cluster.kind}: access entries are for EKS clusters`
+          : cluster.roleArn !== undefined
+            ? 'names a cluster reached through roleArn: create the access entry for that role in its own account'
+            : null;
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['deploy', 'accessEntries', i], message: problem });
+  });
+}
 
 /** The schema of `labelguard.config.yaml`. Every object is strict: unknown keys are errors. */
 export const configSchema = z
@@ -251,10 +550,12 @@ export const configSchema = z
     clusters: z.array(clusterSchema).default(() => []),
     store: storeSchema.prefault({}),
     notify: notifySchema.prefault({}),
+    deploy: deploySchema.optional().describe('The AWS deployment (cdk synth/deploy); the CLI ignores it.'),
   })
   .superRefine((config, ctx) => {
     reportDuplicates(ctx, 'requiredLabels', 'key', config.requiredLabels);
     reportDuplicates(ctx, 'clusters', 'name', config.clusters);
+    if (config.deploy) checkAccessEntries(ctx, config.deploy.accessEntries, config.clusters);
   });
 
 function reportDuplicates<K extends string>(

@@ -240,7 +240,8 @@ function resolvable(f: Finding, observation: ClusterObservation, readRefs: Reado
 // The diff
 
 /**
- * Every change from `previous` to `next`, in a stable order (by namespace, then event type).
+ * Every change from `previous` to `next`, in a stable order: namespace and label changes with the
+ * selections they changed, by namespace; then the findings opened and resolved, by namespace.
  * With no previous state (a cluster's first run) the only events are the findings it opened: the
  * namespaces and selections it found are the baseline, not changes.
  */
@@ -315,8 +316,10 @@ const own = (labels: Labels, key: string): string | undefined =>
 
 const TYPE_ORDER = new Map(DRIFT_EVENT_TYPES.map((t, i) => [t, i]));
 
+/** Changes and their impact first, by namespace (a label change, then what it broke); then findings, by namespace. */
 function compareEvents(a: DriftEvent, b: DriftEvent): number {
   return (
+    (a.type.startsWith('finding-') ? 1 : 0) - (b.type.startsWith('finding-') ? 1 : 0) ||
     (a.namespace === null ? 1 : 0) - (b.namespace === null ? 1 : 0) ||
     cmp(a.namespace ?? '', b.namespace ?? '') ||
     TYPE_ORDER.get(a.type)! - TYPE_ORDER.get(b.type)! ||

@@ -38,13 +38,17 @@ export function answerBatchLine(line: string): Record<string, unknown> {
   } catch {
     return { id: null, valid: false, error: 'input is not valid JSON' };
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { id: null, valid: false, error: 'input must be a JSON object' };
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { id: null, valid: false, error: 'input must be a JSON object' };
   const req = input as Record<string, unknown>;
   const id = req.id ?? null;
-  if ('labelKey' in req) return { id, valid: typeof req.labelKey === 'string' && validateLabelKey(req.labelKey) === null };
-  if ('labelValue' in req) return { id, valid: typeof req.labelValue === 'string' && validateLabelValue(req.labelValue) === null };
+  if ('labelKey' in req)
+    return { id, valid: typeof req.labelKey === 'string' && validateLabelKey(req.labelKey) === null };
+  if ('labelValue' in req)
+    return { id, valid: typeof req.labelValue === 'string' && validateLabelValue(req.labelValue) === null };
   const engine = req.engine ?? 'kubernetes';
-  if (engine !== 'kubernetes' && engine !== 'calico') return { id, valid: false, error: `unknown engine ${JSON.stringify(engine)}` };
+  if (engine !== 'kubernetes' && engine !== 'calico')
+    return { id, valid: false, error: `unknown engine ${JSON.stringify(engine)}` };
   let query: LabelQuery;
   try {
     query = compileSelector(engine, req.selector);
@@ -53,7 +57,12 @@ export function answerBatchLine(line: string): Record<string, unknown> {
   }
   if (!('labels' in req)) return { id, valid: true };
   const labels = req.labels;
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || !Object.values(labels).every((v) => typeof v === 'string'))
+  if (
+    typeof labels !== 'object' ||
+    labels === null ||
+    Array.isArray(labels) ||
+    !Object.values(labels).every((v) => typeof v === 'string')
+  )
     return { id, valid: false, error: 'labels must be an object of strings' };
   return { id, match: matchLabels(query, labels as Labels) };
 }
@@ -131,7 +140,10 @@ export async function matchCommand(opts: MatchOptions): Promise<number> {
   }
   if (opts.selector === undefined) throw new UsageError('give --selector (or --batch)');
   const engine = (opts.engine ?? 'kubernetes') as SelectorEngine;
-  const raw = engine === 'kubernetes' && opts.selector.trim().startsWith('{') ? (JSON.parse(opts.selector) as unknown) : opts.selector;
+  const raw =
+    engine === 'kubernetes' && opts.selector.trim().startsWith('{')
+      ? (JSON.parse(opts.selector) as unknown)
+      : opts.selector;
   let query: LabelQuery;
   try {
     query = compileSelector(engine, raw);
@@ -147,12 +159,17 @@ export async function matchCommand(opts: MatchOptions): Promise<number> {
     for (let i = 0; i < index.size; i++) {
       const name = index.names[i]!;
       if (selected.has(i)) process.stdout.write(`  match     ${name}\n`);
-      else process.stdout.write(`  no match  ${name}: fails ${failingTerms(query, index.effectiveLabels(i)).map(describeQuery).join(', ')}\n`);
+      else
+        process.stdout.write(
+          `  no match  ${name}: fails ${failingTerms(query, index.effectiveLabels(i)).map(describeQuery).join(', ')}\n`,
+        );
     }
     return selected.isEmpty() ? 1 : 0;
   }
   const labels = parseLabelsArg(opts.labels ?? '');
   const ok = matchLabels(query, labels);
-  process.stdout.write(ok ? 'match\n' : `no match: fails ${failingTerms(query, labels).map(describeQuery).join(', ')}\n`);
+  process.stdout.write(
+    ok ? 'match\n' : `no match: fails ${failingTerms(query, labels).map(describeQuery).join(', ')}\n`,
+  );
   return ok ? 0 : 1;
 }

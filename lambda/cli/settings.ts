@@ -34,7 +34,10 @@ export function auditSettingsOf(config: Config): Omit<AuditSettings, 'now'> {
     exclude: config.exclude,
     waivers: config.waivers,
     severities: config.severities,
-    engines: { ciliumNamespaceLabels: config.engines.cilium.namespaceLabels, istioRootNamespace: config.engines.istio.rootNamespace },
+    engines: {
+      ciliumNamespaceLabels: config.engines.cilium.namespaceLabels,
+      istioRootNamespace: config.engines.istio.rootNamespace,
+    },
     synthesizeNameLabel: config.engines.kubernetes.synthesizeNameLabel,
   };
 }

@@ -14,6 +14,7 @@ import {
   plural,
   sortFindings,
 } from './describe.js';
+import { describeDriftEvent } from './history-describe.js';
 
 const SEVERITY_BADGE: Readonly<Record<Severity, string>> = {
   critical: '🔴 critical',
@@ -28,6 +29,9 @@ const STATUS_BADGE: Readonly<Record<ClusterReport['status'], string>> = {
   partial: '⚠️ partial',
   failed: '❌ failed',
 };
+
+/** Drift rows listed before pointing to `labelguard history`. */
+export const DRIFT_ROWS = 100;
 
 export function formatMarkdown(report: ScanReport): string {
   const active = sortFindings(report.findings.filter((f) => f.waived === undefined));
@@ -61,6 +65,21 @@ export function formatMarkdown(report: ScanReport): string {
     out.push(problems.length > 0 ? 'No findings in what could be read.' : 'No findings.');
   } else {
     out.push('| Severity | Rule | Where | Message |', '| --- | --- | --- | --- |', ...active.map(findingRow));
+  }
+
+  const drifting = report.clusters.filter((cluster) => cluster.drift !== undefined);
+  if (drifting.length > 0) {
+    const events = drifting.flatMap((cluster) => cluster.drift ?? []);
+    out.push('', '### Drift since the previous run', '');
+    if (events.length === 0) out.push('No changes.');
+    else {
+      out.push(
+        '| Cluster | Change | Type |',
+        '| --- | --- | --- |',
+        ...events.slice(0, DRIFT_ROWS).map((e) => row([escapeCell(e.cluster), escapeCell(describeDriftEvent(e, 'brief')), codeSpan(e.type)])),
+      );
+      if (events.length > DRIFT_ROWS) out.push('', `… and ${events.length - DRIFT_ROWS} more (\`labelguard history\`).`);
+    }
   }
 
   if (waived.length > 0) {

@@ -3,7 +3,7 @@
  * severity), waived findings at the end, then a one-line summary. Colour is decoration only:
  * stripping the escape codes from a coloured table gives exactly the plain one.
  */
-import type { ClusterReport, ClusterStatus, Finding, ScanReport, Severity } from '../audit/model.js';
+import type { ClusterReport, ClusterStatus, DriftEvent, DriftEventType, Finding, ScanReport, Severity } from '../audit/model.js';
 import {
   SEVERITIES_DESCENDING,
   countCluster,
@@ -15,6 +15,7 @@ import {
   plural,
   sortFindings,
 } from './describe.js';
+import { describeDriftEvent } from './history-describe.js';
 
 export interface TableOptions {
   /** ANSI colour; the caller decides (TTY, NO_COLOR, --color). */
@@ -143,6 +144,40 @@ function formatCluster(cluster: ClusterReport, findings: readonly Finding[], lay
     lines.push(`  ${paint(none, 'dim')}`);
   }
   for (const finding of active) lines.push(...formatFinding(finding, layout, false));
+  if (cluster.drift !== undefined) lines.push(...formatDrift(cluster.drift, layout));
+  return lines;
+}
+
+/** Drift lines shown under a cluster before pointing to `labelguard history`. */
+export const DRIFT_LINES = 50;
+const DRIFT_TYPE_COLUMN = 17; // "namespace-created"
+
+const DRIFT_STYLE: Readonly<Record<DriftEventType, Style | null>> = {
+  'label-removed': 'yellow',
+  'label-changed': 'yellow',
+  'label-added': null,
+  'namespace-created': null,
+  'namespace-deleted': 'yellow',
+  'selection-lost': 'red',
+  'selection-gained': 'cyan',
+  'finding-opened': 'red',
+  'finding-resolved': 'cyan',
+};
+
+/** `  Drift since the previous run (3)` and one hanging line per event, most telling first (as the core orders them). */
+function formatDrift(drift: readonly DriftEvent[], layout: Layout): string[] {
+  const { paint, width } = layout;
+  if (drift.length === 0) return [`  ${paint('no drift since the previous run', 'dim')}`];
+  const lines = [`  ${paint(`Drift since the previous run (${drift.length})`, 'bold')}`];
+  const indent = 4 + DRIFT_TYPE_COLUMN + GAP.length;
+  for (const e of drift.slice(0, DRIFT_LINES)) {
+    const label = e.type.padEnd(DRIFT_TYPE_COLUMN);
+    const first = `    ${paint(e.type, DRIFT_STYLE[e.type])}${' '.repeat(label.length - e.type.length)}${GAP}`;
+    lines.push(...hanging(first, indent, clean(describeDriftEvent(e, 'brief')), width - indent >= MIN_TEXT_COLUMNS ? indent : 6, width));
+  }
+  if (drift.length > DRIFT_LINES) {
+    lines.push(`    ${paint(`… and ${drift.length - DRIFT_LINES} more: labelguard history --cluster <name>`, 'dim')}`);
+  }
   return lines;
 }
 

@@ -20,7 +20,7 @@ cache_root="${LABELGUARD_CACHE_DIR:-$HOME/.cache/labelguard}"
 out="$cache_root/k8s/$K8S_VERSION"
 export GOPATH="$cache_root/go"
 export GOMODCACHE="$cache_root/go/pkg/mod"
-export GOCACHE="$cache_root/go/build-cache"
+export GOCACHE="$cache_root/go/cache"
 export GOTOOLCHAIN=local
 export GOFLAGS="-mod=mod -buildvcs=false"
 export CGO_ENABLED=0
@@ -41,17 +41,18 @@ elapsed() { local s=$(( SECONDS - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60
 # every `<module> => ./path` or `../path` becomes `<module> => <module> <version>`; `<module>
 # [version] => <other> <version>` lines are carried over as they are.
 derive_replaces() { # $1 = go.mod file, $2 = version function name
+  local gomod="$1" version_of="$2" line left right mod
   awk '
     /^replace[ \t]*\(/ { inblock = 1; next }
     inblock && /^\)/   { inblock = 0; next }
     /^replace[ \t]/     { sub(/^replace[ \t]+/, ""); print; next }
     inblock             { print }
-  ' "$1" | sed 's#//.*##' | awk 'NF' | while read -r line; do
+  ' "$gomod" | sed 's#//.*##' | awk 'NF' | while read -r line; do
     left="${line%%=>*}"; right="${line#*=>}"
     set -- $left; mod="$1"
     set -- $right
     case "$1" in
-      ./*|../*) echo "	$mod => $mod $($2 "$mod")" ;;
+      ./*|../*) echo "	$mod => $mod $("$version_of" "$mod")" ;;
       *) echo "	$line" ;;
     esac
   done

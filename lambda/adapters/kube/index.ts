@@ -1,0 +1,18 @@
+/** The Kubernetes API adapter: kubeconfig sources, the cluster reader and its client. */
+export {
+  createKubeconfigSource,
+  createKubeconfigSources,
+  failedRead,
+  readWithKubeConfig,
+  type KubeReadOptions,
+  type KubeconfigSourceOptions,
+  type KubeconfigSourcesOptions,
+} from './source.js';
+export { contextNames, kubeConfigForContext, kubeconfigFromText, loadKubeconfigFiles, selectContexts } from './kubeconfig.js';
+export { createKubeClient, safeUrl, type KubeClient, type KubeClientOptions } from './client.js';
+export { readCluster, listAll, DEFAULT_PAGE_SIZE, type ReadClusterOptions } from './read-cluster.js';
+export { discoverPolicyKinds, type DiscoveryResult, type ServedKind } from './discovery.js';
+export { CATALOGUE, NETWORK_POLICIES, resourceName } from './kinds.js';
+export { KubeRequestError, classifyKubeError, parseRetryAfter, type KubeErrorKind } from './errors.js';
+export { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, type RetryPolicy } from './retry.js';
+export { redactSecrets } from './redact.js';

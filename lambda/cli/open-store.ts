@@ -1,0 +1,63 @@
+/**
+ * The history store a command uses: the DynamoDB table named in the config (`store.table`), or
+ * else the embedded store in `--store-dir`, `store.dir` or `.labelguard/data`. Loaded lazily: only
+ * commands that record or read history pay for the SDK and the emulator.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../config.js';
+import { systemClock, type Logger, type Store } from '../ports.js';
+
+export interface OpenedStore {
+  readonly store: Store;
+  /** Where the history lives, for messages and reports. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface StoreChoice {
+  /** --store-dir: the embedded store's directory (wins over a configured table). */
+  readonly storeDir?: string;
+}
+
+export const stderrLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message) => process.stderr.write(`labelguard: warning: ${message}\n`),
+  error: (message) => process.stderr.write(`labelguard: ${message}\n`),
+};
+
+export async function openStore(config: Config, choice: StoreChoice): Promise<OpenedStore> {
+  // The SDK warns on every start that future versions will need Node 22: not news for a CLI user.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { table, region, retentionDays } = config.store;
+  if (table !== undefined && choice.storeDir === undefined) {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { createDynamoStore } = await import('../adapters/dynamo/store.js');
+    const client = new DynamoDBClient(region === undefined ? {} : { region });
+    return {
+      store: createDynamoStore({
+        client,
+        tableName: table,
+        retentionDays,
+        clock: systemClock,
+        holder: `${hostname()}:${process.pid}`,
+        logger: stderrLogger,
+      }),
+      location: `DynamoDB table ${table}${region === undefined ? '' : ` (${region})`}`,
+      close: () => {
+        client.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  const { DEFAULT_STORE_DIR, openEmbeddedStore } = await import('../adapters/embedded-store/embedded-store.js');
+  const dir = choice.storeDir ?? config.store.dir ?? DEFAULT_STORE_DIR;
+  const embedded = await openEmbeddedStore({
+    dir,
+    retentionDays,
+    clock: systemClock,
+    logger: stderrLogger,
+    lock: { waitMs: config.store.lockWaitSeconds * 1000 },
+  });
+  return { store: embedded.store, location: `embedded store ${dir}`, close: () => embedded.close() };
+}

@@ -1,0 +1,159 @@
+/**
+ * Reading one cluster with the real client against the local API server: paging, mapping, which
+ * kinds are read (discovery decides), the request bound and connection reuse.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubeconfigFromText, loadKubeconfigFiles } from '../../../lambda/adapters/kube/kubeconfig.js';
+import { createKubeconfigSource, type KubeReadOptions } from '../../../lambda/adapters/kube/source.js';
+import type { ClusterSnapshot } from '../../../lambda/audit/index.js';
+import { FIXTURES } from '../../helpers/fixtures.js';
+import {
+  generatedObjects,
+  kubeconfigYaml,
+  objectsOfFile,
+  startKubeApiServer,
+  type KubeApiServer,
+  type KubeApiServerOptions,
+} from '../../helpers/kube-api-server.js';
+
+const servers: KubeApiServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function read(options: Partial<KubeApiServerOptions>, readOptions: KubeReadOptions = {}): Promise<{ snapshot: ClusterSnapshot; server: KubeApiServer }> {
+  const server = await startKubeApiServer({ name: 'c', ...options });
+  servers.push(server);
+  const kubeConfig = kubeconfigFromText(kubeconfigYaml([{ context: 'c', server: server.url, caData: server.caData }]));
+  const snapshot = await createKubeconfigSource({ kubeConfig, context: 'c', read: readOptions }).read();
+  return { snapshot, server };
+}
+
+const statusOf = (s: ClusterSnapshot, resource: string) => s.reads.find((r) => r.resource === resource)?.status;
+
+describe('readCluster', () => {
+  it('pages through 1,203 namespaces 500 at a time with the server continue tokens, none lost or doubled', async () => {
+    const { snapshot, server } = await read({ objects: generatedObjects(1203) });
+    expect(snapshot.namespaces).toHaveLength(1203);
+    expect(new Set(snapshot.namespaces?.map((n) => n.name)).size).toBe(1203);
+    expect(snapshot.objects.filter((o) => o.kind === 'NetworkPolicy')).toHaveLength(1203);
+    const pages = server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages.map((p) => p.query.limit)).toEqual(['500', '500', '500']);
+    expect(pages[0]?.query.continue).toBeUndefined();
+    expect(pages[1]?.query.continue).toMatch(/^[A-Za-z0-9+/=]+$/);
+    expect(server.requests.every((r) => r.query.watch === undefined)).toBe(true);
+  });
+
+  it('maps objects to the model: apiVersion/kind filled in, managedFields and last-applied dropped, API path as source', async () => {
+    const { snapshot } = await read({
+      objects: [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { ns: 'shop', tier: 'web' } } },
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: {
+            name: 'deny',
+            namespace: 'shop',
+            annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', owner: 'sre' },
+          },
+          spec: { podSelector: {} },
+        },
+      ],
+    });
+    expect(snapshot.namespaces).toEqual([
+      { name: 'shop', labels: { ns: 'shop', tier: 'web', 'kubernetes.io/metadata.name': 'shop' } },
+    ]);
+    const [np] = snapshot.objects;
+    expect(np).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: 'deny', namespace: 'shop' });
+    expect(np?.source).toEqual({ file: '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/deny' });
+    const metadata = np?.body.metadata as Record<string, unknown>;
+    expect(metadata.managedFields).toBeUndefined();
+    expect(metadata.annotations).toEqual({ owner: 'sre' });
+    expect(np?.body.spec).toEqual({ podSelector: {} });
+  });
+
+  it('reads only the policy kinds discovery shows, and says which are not installed', async () => {
+    const { snapshot, server } = await read({ objects: generatedObjects(2), installed: ['cilium', 'istio'] });
+    expect(statusOf(snapshot, 'ciliumnetworkpolicies.cilium.io')).toBe('complete');
+    expect(statusOf(snapshot, 'authorizationpolicies.security.istio.io')).toBe('complete');
+    for (const absent of [
+      'networkpolicies.crd.projectcalico.org',
+      'adminnetworkpolicies.policy.networking.k8s.io',
+      'clusterpolicies.kyverno.io',
+      'k8srequiredlabels.constraints.gatekeeper.sh',
+    ]) {
+      expect(statusOf(snapshot, absent), absent).toBe('not-installed');
+    }
+    // Nothing is asked of groups that are not served.
+    expect(server.requests.filter((r) => /kyverno|calico|gatekeeper/.test(r.path))).toEqual([]);
+    expect(server.requests.filter((r) => r.status !== 200)).toEqual([]);
+  });
+
+  it('reads Calico through projectcalico.org/v3 when its API server is installed, never both', async () => {
+    const both = await read({ objects: objectsOfFile(`${FIXTURES}clusters/selector-invalid-violating.yaml`), installed: ['calico-crds'] });
+    expect(statusOf(both.snapshot, 'networkpolicies.projectcalico.org')).toBe('complete');
+    expect(both.snapshot.reads.filter((r) => r.resource.endsWith('crd.projectcalico.org'))).toEqual([]);
+    expect(both.snapshot.objects.filter((o) => o.apiVersion === 'projectcalico.org/v3')).toHaveLength(1);
+
+    const crdsOnly = await read({ objects: generatedObjects(1), installed: ['calico-crds'] });
+    expect(statusOf(crdsOnly.snapshot, 'networkpolicies.crd.projectcalico.org')).toBe('complete');
+    expect(statusOf(crdsOnly.snapshot, 'stagednetworkpolicies.crd.projectcalico.org')).toBe('complete');
+    expect(crdsOnly.snapshot.reads.some((r) => r.resource.endsWith('.projectcalico.org') && !r.resource.includes('crd.'))).toBe(false);
+  });
+
+  it('reads every Gatekeeper constraint kind the cluster serves', async () => {
+    const constraint = (kind: string, name: string) => ({
+      apiVersion: 'constraints.gatekeeper.sh/v1beta1',
+      kind,
+      metadata: { name },
+      spec: { match: { kinds: [{ apiGroups: [''], kinds: ['Namespace'] }] }, parameters: { labels: [{ key: 'ns' }] } },
+    });
+    const { snapshot } = await read({
+      objects: [...generatedObjects(1), constraint('K8sRequiredLabels', 'ns-must-have-ns'), constraint('K8sAllowedRepos', 'repos')],
+    });
+    expect(statusOf(snapshot, 'k8srequiredlabels.constraints.gatekeeper.sh')).toBe('complete');
+    expect(statusOf(snapshot, 'k8sallowedrepos.constraints.gatekeeper.sh')).toBe('complete');
+    expect(snapshot.objects.filter((o) => o.apiVersion.startsWith('constraints.gatekeeper.sh')).map((o) => o.kind).sort()).toEqual([
+      'K8sAllowedRepos',
+      'K8sRequiredLabels',
+    ]);
+
+    const withoutRequiredLabels = await read({ objects: generatedObjects(1), installed: ['gatekeeper'], constraintKinds: ['K8sAllowedRepos'] });
+    expect(statusOf(withoutRequiredLabels.snapshot, 'k8srequiredlabels.constraints.gatekeeper.sh')).toBe('not-installed');
+  });
+
+  it('keeps at most maxInFlight requests in flight, over reused keep-alive connections', async () => {
+    const { snapshot, server } = await read(
+      { objects: generatedObjects(40), installed: ['cilium', 'kyverno', 'istio', 'anp'], latencyMs: 20 },
+      { maxInFlight: 2, pageSize: 10 },
+    );
+    expect(snapshot.namespaces).toHaveLength(40);
+    expect(server.stats.maxActive).toBeLessThanOrEqual(2);
+    expect(server.requests.length).toBeGreaterThan(15);
+    expect(server.stats.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('resolves a relative certificate-authority file next to the kubeconfig', async () => {
+    const server = await startKubeApiServer({ name: 'file-ca', objects: generatedObjects(1) });
+    servers.push(server);
+    const dir = mkdtempSync(join(tmpdir(), 'labelguard-kc-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), Buffer.from(server.caData, 'base64'));
+      writeFileSync(
+        join(dir, 'config'),
+        kubeconfigYaml([{ context: 'file-ca', server: server.url }]).replace(
+          `server: "${server.url}"`,
+          `server: "${server.url}"\n    certificate-authority: ca.pem`,
+        ),
+      );
+      const kubeConfig = loadKubeconfigFiles([join(dir, 'config')]);
+      const snapshot = await createKubeconfigSource({ kubeConfig, context: 'file-ca' }).read();
+      expect(snapshot.namespaces).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * 1,200 namespaces read in pages of 500 by the real server's `limit`/`continue`, checked on the
+ * server's side through its audit log; then a label removed through the API between two scans
+ * with history kept is reported as drift, with the selection it cost.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanJson } from './cli.js';
+import { READER, readAuditEvents, startControlPlane, type ControlPlane } from './harness.js';
+import { createObjects, namespace, setNamespaceLabel, type KubeObject } from './scenario.js';
+
+const BULK = 1200;
+const TEAMS = ['payments', 'frontend', 'search', 'ops', 'data', 'ml'];
+const bulkName = (i: number): string => `bulk-${String(i).padStart(4, '0')}`;
+
+describe('a 1,200-namespace cluster', () => {
+  let cp: ControlPlane;
+  let kubeconfigFile: string;
+  let allNamespaces: string[];
+
+  const scanArgs = async (): Promise<string[]> => {
+    await cp.writeKubeconfig(kubeconfigFile, { context: 'bulk', token: cp.signToken() });
+    return ['--kubeconfig', kubeconfigFile];
+  };
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    kubeconfigFile = join(cp.workDir, 'reader.kubeconfig');
+    const objects: KubeObject[] = Array.from({ length: BULK }, (_, i) =>
+      namespace(bulkName(i), { ns: bulkName(i), team: TEAMS[i % TEAMS.length]! }),
+    );
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'allow-payments', namespace: bulkName(0) },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'payments' } } }] }],
+      },
+    });
+    await createObjects(cp.admin, objects, 16);
+    const list = (await cp.admin.must('GET', '/api/v1/namespaces')) as { items: { metadata: { name: string } }[] };
+    allNamespaces = list.items.map((n) => n.metadata.name).sort();
+    expect(allNamespaces.length).toBeGreaterThan(BULK);
+  });
+
+  afterAll(async () => {
+    await cp?.stop();
+  });
+
+  it('reads every namespace through pages of 500 (limit and continue, as the server saw them)', async () => {
+    const report = await scanJson(await scanArgs());
+    const [cluster] = report.clusters;
+    expect(cluster?.status).toBe('complete');
+    expect(cluster?.namespaces.map((n) => n.name).sort()).toEqual(allNamespaces);
+
+    const lists = (await readAuditEvents(cp)).filter(
+      (e) =>
+        e.stage === 'ResponseComplete' &&
+        e.verb === 'list' &&
+        e.objectRef?.resource === 'namespaces' &&
+        e.user.username === READER.arn,
+    );
+    const queries = lists.map((e) => new URL(e.requestURI, 'https://x').searchParams);
+    expect(queries.map((q) => q.get('limit'))).toEqual(
+      Array.from({ length: Math.ceil(allNamespaces.length / 500) }, () => '500'),
+    );
+    expect(queries.map((q) => q.has('continue'))).toEqual(queries.map((_, i) => i > 0));
+    expect(lists.every((e) => e.responseStatus?.code === 200)).toBe(true);
+
+    // The policy's peer selects every payments namespace, across all three pages.
+    const policy = cluster?.policies.find((p) => p.name === 'allow-payments') as unknown as {
+      peers: { selects: string[] | null }[];
+    };
+    expect(policy.peers[0]?.selects).toHaveLength(BULK / TEAMS.length);
+  });
+
+  it('reports a label removed through the API between two scans as drift, with its impact', async () => {
+    const storeDir = join(cp.workDir, 'store');
+    await mkdir(storeDir);
+    const first = await scanJson([...(await scanArgs()), '--store-dir', storeDir]);
+    expect(first.clusters[0]?.status).toBe('complete');
+
+    const victim = bulkName(42); // team=payments, selected by bulk-0000/allow-payments
+    await setNamespaceLabel(cp.admin, victim, 'team', null);
+
+    const second = await scanJson([...(await scanArgs()), '--store-dir', storeDir]);
+    const drift = second.clusters[0]?.drift;
+    expect(drift, 'clusters[].drift is present when history is kept').toBeDefined();
+    expect(drift).toContainEqual(
+      expect.objectContaining({
+        type: 'label-removed',
+        namespace: victim,
+        key: 'team',
+        before: 'payments',
+        after: null,
+      }),
+    );
+    expect(drift).toContainEqual(
+      expect.objectContaining({
+        type: 'selection-lost',
+        namespace: victim,
+        policy: { kind: 'NetworkPolicy', namespace: bulkName(0), name: 'allow-payments' },
+        direction: 'ingress',
+      }),
+    );
+    // Only the namespace that changed drifted: 1,199 others were read the same way twice.
+    expect(new Set((drift ?? []).map((e) => e.namespace))).toEqual(new Set([victim]));
+  });
+});
