@@ -18,7 +18,6 @@ import {
   buildScanReport,
   DEFAULT_AUDIT_SETTINGS,
   type ClusterSnapshot,
-  type Labels,
   type Namespace,
   type ResourceObject,
 } from '../lambda/audit/index.js';
@@ -70,16 +69,29 @@ function snapshot(cluster: string, namespaces: readonly Namespace[]): ClusterSna
     apiVersion: 'projectcalico.org/v3',
     kind: 'GlobalNetworkPolicy',
     metadata: { name: 'allow-dns' },
-    spec: { namespaceSelector: 'has(ns) && tier != "sandbox"', types: ['Egress'], egress: [{ action: 'Allow', destination: { namespaceSelector: 'kubernetes.io/metadata.name == "kube-system"' } }] },
+    spec: {
+      namespaceSelector: 'has(ns) && tier != "sandbox"',
+      types: ['Egress'],
+      egress: [{ action: 'Allow', destination: { namespaceSelector: 'kubernetes.io/metadata.name == "kube-system"' } }],
+    },
   };
   objects.push({ apiVersion: dns.apiVersion, kind: dns.kind, name: 'allow-dns', namespace: null, body: dns });
   const scrape = {
     apiVersion: 'cilium.io/v2',
     kind: 'CiliumNetworkPolicy',
     metadata: { name: 'allow-scrape', namespace: name(0) },
-    spec: { endpointSelector: {}, egress: [{ toEndpoints: [{ matchLabels: { 'io.cilium.k8s.namespace.labels.tier': 'gold' } }] }] },
+    spec: {
+      endpointSelector: {},
+      egress: [{ toEndpoints: [{ matchLabels: { 'io.cilium.k8s.namespace.labels.tier': 'gold' } }] }],
+    },
   };
-  objects.push({ apiVersion: scrape.apiVersion, kind: scrape.kind, name: 'allow-scrape', namespace: name(0), body: scrape });
+  objects.push({
+    apiVersion: scrape.apiVersion,
+    kind: scrape.kind,
+    name: 'allow-scrape',
+    namespace: name(0),
+    body: scrape,
+  });
   return {
     cluster,
     namespaces,
@@ -134,11 +146,16 @@ function countWrites(store: EmbeddedStore): { take(): Record<string, number> } {
 
 async function record(store: EmbeddedStore, snap: ClusterSnapshot, runId: string): Promise<void> {
   const scan = await scanClusters(
-    { sources: [{ cluster: snap.cluster, read: () => Promise.resolve(snap) }], clock: clockAt(runId), recording: { store: store.store, runId, configHash: 'bench', toolVersion: 'bench' } },
+    {
+      sources: [{ cluster: snap.cluster, read: () => Promise.resolve(snap) }],
+      clock: clockAt(runId),
+      recording: { store: store.store, runId, configHash: 'bench', toolVersion: 'bench' },
+    },
     DEFAULT_AUDIT_SETTINGS,
   );
   const run = scan.clusters[0]!;
-  if (run.recording.status !== 'recorded') throw new Error(`run ${runId} was not recorded: ${JSON.stringify(run.recording)}`);
+  if (run.recording.status !== 'recorded')
+    throw new Error(`run ${runId} was not recorded: ${JSON.stringify(run.recording)}`);
 }
 
 async function time<T>(work: () => Promise<T>, repeat = 5): Promise<{ ms: number; value: T }> {
@@ -191,7 +208,7 @@ async function year(size: number, days: number): Promise<string[]> {
             else labels.ns = ns.name;
           } else if (roll < 0.55) labels.team = `team-${Math.floor(rand() * 50)}`;
           else labels.tier = ['gold', 'silver', 'bronze', 'sandbox'][Math.floor(rand() * 4)]!;
-          current[i] = { name: ns.name, labels: labels as Labels };
+          current[i] = { name: ns.name, labels: labels };
         }
       }
       await record(store, snapshot('year', [...current]), dayOf(d));
@@ -206,7 +223,9 @@ async function year(size: number, days: number): Promise<string[]> {
     const history30 = await time(() => s.history({ cluster: 'year', since: dayOf(days - 30) }));
     const reportAt = await time(async () => {
       const state = await s.stateAt('year', mid);
-      const report = buildScanReport([recordedResult(state!.run, state!.state)], state!.run.runId, { includePolicies: true });
+      const report = buildScanReport([recordedResult(state!.run, state!.state)], state!.run.runId, {
+        includePolicies: true,
+      });
       return formatJson(report).length;
     });
     const reportHtmlInputs = await time(async () => {
@@ -234,8 +253,15 @@ async function year(size: number, days: number): Promise<string[]> {
 async function main(): Promise<void> {
   const size = quick ? 2_000 : 10_000;
   const days = quick ? 90 : 365;
-  const out: string[] = [`## A. Write requests: 10 runs over an unchanged ${size.toLocaleString('en')}-namespace cluster`, ''];
-  out.push('| run | write requests | by operation | time |', '| ---: | ---: | --- | ---: |', ...(await unchangedRuns(size)));
+  const out: string[] = [
+    `## A. Write requests: 10 runs over an unchanged ${size.toLocaleString('en')}-namespace cluster`,
+    '',
+  ];
+  out.push(
+    '| run | write requests | by operation | time |',
+    '| ---: | ---: | --- | ---: |',
+    ...(await unchangedRuns(size)),
+  );
   out.push('', `## B. A year of daily runs: ${(1000).toLocaleString('en')} namespaces, 1% daily churn`, '');
   out.push(...(await year(1000, days)));
   process.stdout.write(`${out.join('\n')}\n`);

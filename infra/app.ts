@@ -2,6 +2,7 @@
  * The CDK app: `npx cdk synth -c config=labelguard.config.yaml` (the default file). A config the
  * schema rejects, or one a deployment cannot use, stops synth with every problem and its path.
  */
+import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError } from '../lambda/errors.js';
@@ -40,7 +41,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: La
   return { app, stack };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     createApp().app.synth();
   } catch (e) {

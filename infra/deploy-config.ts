@@ -91,7 +91,13 @@ const DEPLOYABLE_KINDS: readonly string[] = ['eks', 'eks-discovery'];
 export function eksTargetsOf(config: Config, defaultRegion: string): EksClusterTarget[] {
   return config.clusters.flatMap((c) =>
     c.kind === 'eks'
-      ? [{ name: c.name, region: c.region ?? defaultRegion, ...(c.roleArn === undefined ? {} : { roleArn: c.roleArn }) }]
+      ? [
+          {
+            name: c.name,
+            region: c.region ?? defaultRegion,
+            ...(c.roleArn === undefined ? {} : { roleArn: c.roleArn }),
+          },
+        ]
       : [],
   );
 }
@@ -100,7 +106,10 @@ export function eksTargetsOf(config: Config, defaultRegion: string): EksClusterT
 export function discoveryTargetsOf(config: Config): EksDiscoveryTarget[] {
   return config.clusters.flatMap((c) =>
     c.kind === 'eks-discovery'
-      ? (c.accounts ?? []).map((a) => ({ regions: a.regions, ...(a.roleArn === undefined ? {} : { roleArn: a.roleArn }) }))
+      ? (c.accounts ?? []).map((a) => ({
+          regions: a.regions,
+          ...(a.roleArn === undefined ? {} : { roleArn: a.roleArn }),
+        }))
       : [],
   );
 }

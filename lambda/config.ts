@@ -176,7 +176,9 @@ const externalIdSchema = z.string().min(2).max(1224);
 
 const eksAccountSchema = z
   .strictObject({
-    roleArn: roleArnSchema.optional().describe('The role to assume in that account (your own credentials when absent).'),
+    roleArn: roleArnSchema
+      .optional()
+      .describe('The role to assume in that account (your own credentials when absent).'),
     externalId: externalIdSchema.optional().describe('The external id the role trust policy requires.'),
     regions: z.array(regionSchema).min(1, 'expected at least one region').describe('Regions to list clusters in.'),
   })
@@ -191,7 +193,9 @@ const clusterSchema = z
     name: z
       .string()
       .min(1, 'expected a cluster name')
-      .describe('The name in reports; for eks, the EKS cluster name; for eks-discovery, the name failures are reported under.'),
+      .describe(
+        'The name in reports; for eks, the EKS cluster name; for eks-discovery, the name failures are reported under.',
+      ),
     kind: z.enum(['kubeconfig', 'eks', 'manifests', 'eks-discovery']),
     context: z.string().min(1).optional().describe('kubeconfig: the context to use (the current one when absent).'),
     kubeconfig: z
@@ -253,8 +257,10 @@ const storeSchema = z.strictObject({
     .number()
     .min(0, 'expected zero or more seconds')
     .max(3600, 'expected at most 3600 seconds')
-    .default(10)
-    .describe('How long a command waits for another labelguard process using the embedded store before "store in use".'),
+    .optional()
+    .describe(
+      'How long a command waits for another labelguard process using the embedded store before "store in use" (default 10).',
+    ),
   retentionDays: z
     .number()
     .int('expected a whole number of days')
@@ -270,7 +276,10 @@ const SLACK_MENTION_RE = /^<(!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+|!here|!channel)(
 
 /** A rule glob (`*`, `?`) as a regular expression, as the audit core's globMatch reads it. */
 const ruleGlob = (glob: string): RegExp =>
-  new RegExp(`^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('')}$`, 's');
+  new RegExp(
+    `^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('')}$`,
+    's',
+  );
 
 const slackChannelSchema = z
   .string()
@@ -282,7 +291,9 @@ const slackRouteSchema = z.strictObject({
   match: z
     .strictObject({
       cluster: z.string().min(1).optional().describe('A cluster name or glob (* and ?).'),
-      namespace: namespaceGlobSchema.optional().describe('A namespace name or glob; never matches cluster-wide changes.'),
+      namespace: namespaceGlobSchema
+        .optional()
+        .describe('A namespace name or glob; never matches cluster-wide changes.'),
       rule: z
         .string()
         .min(1)
@@ -341,14 +352,18 @@ const notifySchema = z.strictObject({
         .min(0)
         .max(60_000)
         .optional()
-        .describe('The least time between two messages to one channel (default 1000: Slack allows about one a second).'),
+        .describe(
+          'The least time between two messages to one channel (default 1000: Slack allows about one a second).',
+        ),
       maxRetryAfterMs: z
         .number()
         .int()
         .min(0)
         .max(900_000)
         .optional()
-        .describe('The longest rate-limit wait a run sits out; longer ones leave messages for the next run (default 30000).'),
+        .describe(
+          'The longest rate-limit wait a run sits out; longer ones leave messages for the next run (default 30000).',
+        ),
     })
     .optional(),
 });
@@ -418,21 +433,24 @@ const deployScheduleSchema = z.strictObject({
   retryAttempts: z
     .number()
     .int('expected a whole number')
-    .min(0)
-    .max(185)
+    .min(0, 'expected 0 to 185')
+    .max(185, 'expected 0 to 185')
     .default(2)
     .describe('How often the scheduler retries an invocation it could not deliver.'),
   maxEventAgeMinutes: z
     .number()
     .int('expected a whole number of minutes')
-    .min(1)
-    .max(1440)
+    .min(1, 'expected 1 to 1440 minutes')
+    .max(1440, 'expected 1 to 1440 minutes')
     .default(60)
     .describe('How long the scheduler keeps trying to deliver one scheduled run.'),
 });
 
 const deployVpcSchema = z.strictObject({
-  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as vpc-0123456789abcdef0'),
+  vpcId: z
+    .string()
+    .regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as vpc-0123456789abcdef0')
+    .describe('The VPC of the subnets.'),
   subnetIds: z
     .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as subnet-0123456789abcdef0'))
     .min(1, 'expected at least one subnet')
@@ -448,7 +466,8 @@ const deploySchema = z.strictObject({
   stackName: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name')
-    .default('Labelguard'),
+    .default('Labelguard')
+    .describe('The CloudFormation stack (also the prefix of the alarm names).'),
   account: z
     .string()
     .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
@@ -459,13 +478,19 @@ const deploySchema = z.strictObject({
     .regex(/^[a-z0-9-]+$/, 'expected an AWS region such as eu-west-1')
     .optional()
     .describe('The region to deploy to (default: the AWS CLI’s).'),
-  schedule: deployScheduleSchema.prefault({}),
-  memoryMb: z.number().int('expected a whole number of MB').min(128).max(10240).default(1024),
+  schedule: deployScheduleSchema.prefault({}).describe('When scans run, and how their delivery is retried.'),
+  memoryMb: z
+    .number()
+    .int('expected a whole number of MB')
+    .min(128, 'expected 128 to 10240 MB')
+    .max(10240, 'expected 128 to 10240 MB')
+    .default(1024)
+    .describe('The function memory (CPU grows with it).'),
   timeoutSeconds: z
     .number()
     .int('expected a whole number of seconds')
-    .min(10)
-    .max(900)
+    .min(10, 'expected 10 to 900 seconds (the Lambda limit)')
+    .max(900, 'expected 10 to 900 seconds (the Lambda limit)')
     .default(300)
     .describe('The function timeout: one scheduled run of every cluster (or one cluster, with fan-out).'),
   logRetentionDays: z
@@ -476,22 +501,28 @@ const deploySchema = z.strictObject({
     .enum(['auto', 'none', 'stepfunctions'])
     .default('auto')
     .describe(
-      'none: one invocation scans every cluster; stepfunctions: a Distributed Map invokes the function once per cluster; auto: stepfunctions above fanOutAbove clusters.',
+      'none: one invocation scans every cluster; stepfunctions: a Distributed Map invokes the function once per clusters entry; auto: stepfunctions above fanOutAbove entries.',
     ),
-  fanOutAbove: z.number().int('expected a whole number').positive().default(20),
+  fanOutAbove: z
+    .number()
+    .int('expected a whole number')
+    .positive('expected a positive number')
+    .default(20)
+    .describe('With fanOut auto: the number of clusters entries above which the scan fans out.'),
   fanOutConcurrency: z
     .number()
     .int('expected a whole number')
-    .min(1)
-    .max(1000)
+    .min(1, 'expected 1 to 1000')
+    .max(1000, 'expected 1 to 1000')
     .default(10)
-    .describe('Clusters the Distributed Map scans at once (also the function’s reserved concurrency with fan-out).'),
+    .describe('Entries the Distributed Map scans at once (also the function’s reserved concurrency with fan-out).'),
   vpc: deployVpcSchema.optional().describe('Attach the function to a VPC (clusters with private endpoints).'),
   alarms: z
     .strictObject({
       email: z.email('expected an e-mail address').optional().describe('Subscribed to the alarm topic.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Where alarms are sent (an SNS topic always; an e-mail address optionally).'),
   tableKmsKeyArn: z
     .string()
     .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN')

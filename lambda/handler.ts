@@ -120,15 +120,21 @@ export async function handler(
 // ---------------------------------------------------------------------------------------------
 // A scheduled run in one invocation
 
-async function scheduledScan(rt: LambdaRuntime, time: string, context: LambdaContext, started: number): Promise<ScanSummary> {
+async function scheduledScan(
+  rt: LambdaRuntime,
+  time: string,
+  context: LambdaContext,
+  started: number,
+): Promise<ScanSummary> {
   const runId = normalizeRunId(time);
-  const scan = await scanEntries(rt, runId, rt.config.clusters.filter((c) => LAMBDA_KINDS.has(c.kind)));
-  const notified = await notifyScan(
-    rt.notifyDeps(deliveryBudget(context)),
-    runsToNotify(scan.runId, scan.clusters),
+  const scan = await scanEntries(
+    rt,
+    runId,
+    rt.config.clusters.filter((c) => LAMBDA_KINDS.has(c.kind)),
   );
+  const notified = await notifyScan(rt.notifyDeps(deliveryBudget(context)), runsToNotify(scan.runId, scan.clusters));
   const summary = summarize(scan, notified.delivery, notified.runs.length, started);
-  emitMetrics(summary, summary.durationMs);
+  emitMetrics(scan, summary.durationMs);
   logger.info('scan summary', { ...summary });
   failUnlessRecorded(scan);
   return summary;
@@ -144,14 +150,20 @@ function plan(rt: LambdaRuntime, time: string): PlanResult {
   return { runId, clusters };
 }
 
-async function clusterStep(rt: LambdaRuntime, runId: string, name: string, started: number): Promise<ClusterStepResult> {
+async function clusterStep(
+  rt: LambdaRuntime,
+  runId: string,
+  name: string,
+  started: number,
+): Promise<ClusterStepResult> {
   const entry = rt.config.clusters.find((c) => c.name === name && LAMBDA_KINDS.has(c.kind));
-  if (entry === undefined) throw new UsageError(`clusters: no EKS entry named ${JSON.stringify(name)} in the deployed config`);
+  if (entry === undefined)
+    throw new UsageError(`clusters: no EKS entry named ${JSON.stringify(name)} in the deployed config`);
   const scan = await scanEntries(rt, normalizeRunId(runId), [entry]);
   // Recorded here, delivered by the notify step (one paced delivery for the whole run).
   const notified = await notifyScan({ ...rt.notifyDeps(0), notifier: null }, runsToNotify(scan.runId, scan.clusters));
   const summary = summarize(scan, null, notified.runs.length, started);
-  emitMetrics(summary, summary.durationMs);
+  emitMetrics(scan, summary.durationMs);
   logger.info('cluster step summary', { entry: name, ...summary });
   failUnlessRecorded(scan);
   return { cluster: name, clusters: summary.clusters.length, failed: summary.ClustersFailed };
@@ -232,9 +244,10 @@ function deliveryFields(delivery: DeliveryReport, runs: number): NonNullable<Sca
   };
 }
 
-function emitMetrics(measures: ScanMeasures, durationMs: number): void {
-  for (const [name, value] of Object.entries(measures) as [keyof ScanMeasures, number][]) {
-    if (typeof value === 'number') metrics.addMetric(name, MetricUnit.Count, value);
+/** Every measure of the scan, zeros included: the state alarms read the latest run from them. */
+function emitMetrics(scan: ScanRun, durationMs: number): void {
+  for (const [name, value] of Object.entries(measureScan(scan.clusters)) as [keyof ScanMeasures, number][]) {
+    metrics.addMetric(name, MetricUnit.Count, value);
   }
   metrics.addMetric(SCAN_METRICS.duration, MetricUnit.Milliseconds, durationMs);
   metrics.publishStoredMetrics();

@@ -38,7 +38,9 @@ export async function readLambdaSettings(
   try {
     text = await readFile(configFile, 'utf8');
   } catch (e) {
-    throw new ConfigError(configFile, [{ path: '', message: `cannot read the bundled config: ${errorCode(e)}` }], { cause: e });
+    throw new ConfigError(configFile, [{ path: '', message: `cannot read the bundled config: ${errorCode(e)}` }], {
+      cause: e,
+    });
   }
   let config: Config;
   try {
@@ -48,10 +50,7 @@ export async function readLambdaSettings(
   }
   const tableName = env[LAMBDA_ENV.table];
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const missing = [
-    ...(tableName ? [] : [LAMBDA_ENV.table]),
-    ...(region ? [] : ['AWS_REGION']),
-  ];
+  const missing = [...(tableName ? [] : [LAMBDA_ENV.table]), ...(region ? [] : ['AWS_REGION'])];
   if (missing.length > 0 || tableName === undefined || region === undefined) {
     throw new ConfigError(
       'environment',

@@ -86,7 +86,11 @@ export async function createLambdaRuntime(options: LambdaRuntimeOptions): Promis
           logger,
           ...(slack?.apiUrl === undefined ? {} : { apiUrl: slack.apiUrl }),
         }),
-        token: createSecretTokenSource({ client: new SecretsManagerClient({ region, maxAttempts: 3 }), secretId, clock }),
+        token: createSecretTokenSource({
+          client: new SecretsManagerClient({ region, maxAttempts: 3 }),
+          secretId,
+          clock,
+        }),
       });
     }
   }

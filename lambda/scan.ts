@@ -68,7 +68,13 @@ export interface ScanRun {
 }
 
 export function failedSnapshot(cluster: string, reason: string): ClusterSnapshot {
-  return { cluster, namespaces: null, objects: [], reads: [{ resource: 'namespaces', status: 'failed', reason }], problems: [] };
+  return {
+    cluster,
+    namespaces: null,
+    objects: [],
+    reads: [{ resource: 'namespaces', status: 'failed', reason }],
+    problems: [],
+  };
 }
 
 export async function runScan(deps: ScanDeps, settings: Omit<AuditSettings, 'now'>): Promise<ClusterResult[]> {
@@ -79,7 +85,9 @@ export async function runScan(deps: ScanDeps, settings: Omit<AuditSettings, 'now
 export function normalizeRunId(text: string): string {
   const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(t)) {
-    throw new UsageError(`run id ${JSON.stringify(text)} is not a scheduled time: give an ISO date-time such as 2026-03-02T06:00:00Z`);
+    throw new UsageError(
+      `run id ${JSON.stringify(text)} is not a scheduled time: give an ISO date-time such as 2026-03-02T06:00:00Z`,
+    );
   }
   return new Date(t).toISOString();
 }
@@ -139,10 +147,16 @@ async function scanCluster(
   if (recording !== undefined) snapshot = { ...snapshot, objects: [...snapshot.objects].sort(comparePolicyObjects) };
   const evaluated = evaluateCluster(snapshot, { ...settings, now: runId });
   const result: ClusterResult =
-    recording === undefined ? evaluated : { ...evaluated, findings: [...evaluated.findings].sort(compareFindingsFully) };
+    recording === undefined
+      ? evaluated
+      : { ...evaluated, findings: [...evaluated.findings].sort(compareFindingsFully) };
 
   if (opened === null) {
-    return { result, drift: null, recording: storeError === null ? { status: 'off' } : { status: 'failed', error: storeError } };
+    return {
+      result,
+      drift: null,
+      recording: storeError === null ? { status: 'off' } : { status: 'failed', error: storeError },
+    };
   }
   const session = opened.session;
   try {
@@ -184,7 +198,13 @@ async function driftOf(
   }
   const previous = await session.baseline();
   const state = nextState(previous, observation);
-  return { state, events: diffStates(previous, state, { engines: settings.engines, synthesizeNameLabel: settings.synthesizeNameLabel }) };
+  return {
+    state,
+    events: diffStates(previous, state, {
+      engines: settings.engines,
+      synthesizeNameLabel: settings.synthesizeNameLabel,
+    }),
+  };
 }
 
 /**

@@ -59,7 +59,9 @@ export class ClusterAccess extends Construct {
 
     this.discoveryRegions = unique(discovery.filter((d) => d.roleArn === undefined).flatMap((d) => d.regions));
     this.describableClusterArns = unique([
-      ...own.filter((c) => !discovery.some((d) => d.roleArn === undefined && d.regions.includes(c.region))).map((c) => clusterArn(c.region, c.name)),
+      ...own
+        .filter((c) => !discovery.some((d) => d.roleArn === undefined && d.regions.includes(c.region)))
+        .map((c) => clusterArn(c.region, c.name)),
       ...this.discoveryRegions.map((region) => clusterArn(region, '*')),
     ]);
     this.assumableRoleArns = unique(
@@ -97,9 +99,7 @@ export class ClusterAccess extends Construct {
       );
     }
     this.policy =
-      statements.length === 0
-        ? undefined
-        : new iam.Policy(this, 'Policy', { statements, roles: [props.role] });
+      statements.length === 0 ? undefined : new iam.Policy(this, 'Policy', { statements, roles: [props.role] });
     if (this.policy && this.discoveryRegions.length > 0) {
       acknowledgeWildcardResources(
         this.policy,

@@ -41,7 +41,10 @@ export class ResultsTable extends Construct {
   constructor(scope: Construct, id: string, props: ResultsTableProps = {}) {
     super(scope, id);
     const definition: CreateTableCommandInput = tableDefinition('labelguard');
-    const key = (schema: readonly KeySchemaElement[] | undefined, type: 'HASH' | 'RANGE'): dynamodb.Attribute | undefined => {
+    const key = (
+      schema: readonly KeySchemaElement[] | undefined,
+      type: 'HASH' | 'RANGE',
+    ): dynamodb.Attribute | undefined => {
       const name = schema?.find((k) => k.KeyType === type)?.AttributeName;
       return name === undefined ? undefined : attributeOf(definition.AttributeDefinitions ?? [], name);
     };
@@ -130,6 +133,7 @@ function attributeOf(definitions: readonly AttributeDefinition[], name: string):
 
 function projectionOf(type: string | undefined): dynamodb.ProjectionType {
   if (type === 'KEYS_ONLY') return dynamodb.ProjectionType.KEYS_ONLY;
-  if (type === 'INCLUDE') throw new Error('INCLUDE projections are not mapped: list the attributes here when the store uses one');
+  if (type === 'INCLUDE')
+    throw new Error('INCLUDE projections are not mapped: list the attributes here when the store uses one');
   return dynamodb.ProjectionType.ALL;
 }

@@ -86,7 +86,9 @@ export class ScanAlarms extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         // State alarms keep their state between runs (the metric is emitted by every run, zeros included).
-        treatMissingData: options.state ? cloudwatch.TreatMissingData.IGNORE : cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData: options.state
+          ? cloudwatch.TreatMissingData.IGNORE
+          : cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       if (options.state) alarm.addOkAction(new actions.SnsAction(this.topic));
@@ -112,7 +114,10 @@ export class ScanAlarms extends Construct {
     });
     add(
       'DeadLetters',
-      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: fiveMinutes,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
       {
         threshold: 1,
         state: true,
@@ -136,7 +141,8 @@ export class ScanAlarms extends Construct {
       add('FanOutFailed', props.stateMachine.metricFailed({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }), {
         threshold: 1,
         state: false,
-        description: 'A fan-out execution failed: every cluster failed, or a step failed after its retries. See the execution history.',
+        description:
+          'A fan-out execution failed: every cluster failed, or a step failed after its retries. See the execution history.',
       });
     }
     this.alarms = alarms;

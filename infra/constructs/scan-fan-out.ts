@@ -126,7 +126,8 @@ export class ScanFanOut extends Construct {
       Validations.of(rolePolicy).acknowledge(
         {
           id: arnWildcardFinding(this, props.function.functionArn),
-          reason: 'LambdaInvoke grants the function’s versions and aliases (`<arn>:*`): it is the one scanner function.',
+          reason:
+            'LambdaInvoke grants the function’s versions and aliases (`<arn>:*`): it is the one scanner function.',
         },
         {
           id: 'AwsSolutions-IAM5[Resource::*]',

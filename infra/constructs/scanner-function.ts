@@ -22,7 +22,8 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HANDLER_ENTRY = fileURLToPath(new URL('../../lambda/handler.ts', import.meta.url));
 
 /** Lets an ESM bundle `require()` the Node built-ins that CommonJS dependencies ask for. */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** Node.js 24; built by name on an aws-cdk-lib that predates the constant. */
 const NODEJS_24: lambda.Runtime =
@@ -117,7 +118,9 @@ export class ScannerFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir, outputDir) => [writeFileCommand(`${outputDir}/${BUNDLED_CONFIG_FILE}`, configJson)],
+          afterBundling: (_inputDir, outputDir) => [
+            writeFileCommand(`${outputDir}/${BUNDLED_CONFIG_FILE}`, configJson),
+          ],
         },
       },
     });

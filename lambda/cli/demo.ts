@@ -32,7 +32,10 @@ export const DEMO_DAYS = [
 
 const TYPE_COLUMN = 17;
 
-export async function demoCommand(opts: DemoOptions, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function demoCommand(
+  opts: DemoOptions,
+  out: (text: string) => void = (t) => process.stdout.write(t),
+): Promise<number> {
   const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
   const temporary = opts.storeDir === undefined;
   const dir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), 'labelguard-demo-')));
@@ -57,7 +60,9 @@ export async function demoCommand(opts: DemoOptions, out: (text: string) => void
       const r = cluster.result;
       const recording = cluster.recording;
       if (recording.status === 'failed' || recording.status === 'off') {
-        out(`\n${day.label}: the run was not recorded${recording.status === 'failed' ? `: ${recording.error.message}` : ''}\n`);
+        out(
+          `\n${day.label}: the run was not recorded${recording.status === 'failed' ? `: ${recording.error.message}` : ''}\n`,
+        );
         exitCode = 2;
         break;
       }
@@ -66,7 +71,11 @@ export async function demoCommand(opts: DemoOptions, out: (text: string) => void
         `\n${day.label}, ${day.runId}: run ${recording.run.seq} ${r.status}${recording.status === 'replayed' ? ' (already recorded)' : ''}: ${r.namespaces.length} namespaces, ${r.policyCount} policies, ${active} findings\n`,
       );
       const drift = cluster.drift ?? [];
-      out(i === 0 ? `  The baseline: the first run opens the findings it sees (${drift.length}).\n` : `  Drift since ${DEMO_DAYS[i - 1]!.label.toLowerCase()} (${drift.length}):\n`);
+      out(
+        i === 0
+          ? `  The baseline: the first run opens the findings it sees (${drift.length}).\n`
+          : `  Drift since ${DEMO_DAYS[i - 1]!.label.toLowerCase()} (${drift.length}):\n`,
+      );
       out(drift.map((e) => `    ${line(e)}\n`).join(''));
     }
     if (exitCode === 0) {

@@ -25,7 +25,8 @@ export async function eksTokenCommand(opts: EksTokenOptions): Promise<number> {
   if (region === undefined || !/^[a-z0-9-]+$/.test(region)) {
     throw new UsageError('--region: expected an AWS region such as eu-west-1 (or set AWS_REGION)');
   }
-  if (opts.externalId !== undefined && opts.roleArn === undefined) throw new UsageError('--external-id needs --role-arn');
+  if (opts.externalId !== undefined && opts.roleArn === undefined)
+    throw new UsageError('--external-id needs --role-arn');
 
   // Only what signing needs: not the Kubernetes client, not the EKS client.
   const [{ fromNodeProviderChain }, credentialsModule, tokenModule, errorsModule] = await Promise.all([
@@ -52,11 +53,20 @@ export async function eksTokenCommand(opts: EksTokenOptions): Promise<number> {
     resolved = await credentials();
   } catch (e) {
     const why = e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e);
-    throw new eks.EksError('eks-access-denied', `cannot get AWS credentials${opts.roleArn ? ` for ${opts.roleArn}` : ''}: ${why}`, {
-      cause: e,
-    });
+    throw new eks.EksError(
+      'eks-access-denied',
+      `cannot get AWS credentials${opts.roleArn ? ` for ${opts.roleArn}` : ''}: ${why}`,
+      {
+        cause: e,
+      },
+    );
   }
-  const { token, expiresAt } = await eks.signEksToken({ cluster, region, credentials: resolved, signingDate: systemClock.now() });
+  const { token, expiresAt } = await eks.signEksToken({
+    cluster,
+    region,
+    credentials: resolved,
+    signingDate: systemClock.now(),
+  });
 
   // kubectl tells an exec plugin which ExecCredential version it wants in KUBERNETES_EXEC_INFO.
   const asked = execInfoApiVersion(process.env.KUBERNETES_EXEC_INFO);

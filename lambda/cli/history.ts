@@ -24,12 +24,14 @@ export async function historyCommand(opts: HistoryOptions): Promise<number> {
   const { config } = await readConfig(opts.config);
   const since = opts.since === undefined ? undefined : parseTimeOption('--since', opts.since, 'start');
   const until = opts.until === undefined ? undefined : parseTimeOption('--until', opts.until, 'end');
-  const opened = await openStore(config, { storeDir: opts.storeDir });
+  const opened = await openStore(config, { storeDir: opts.storeDir, mustExist: true });
   let entries: HistoryEntry[];
   try {
     const known = await opened.store.clusters();
     if (opts.cluster !== undefined && !known.includes(opts.cluster)) {
-      throw new UsageError(`no recorded runs of cluster ${JSON.stringify(opts.cluster)} in the ${opened.location}${known.length > 0 ? ` (recorded: ${known.join(', ')})` : ''}`);
+      throw new UsageError(
+        `no recorded runs of cluster ${JSON.stringify(opts.cluster)} in the ${opened.location}${known.length > 0 ? ` (recorded: ${known.join(', ')})` : ''}`,
+      );
     }
     entries = [];
     for (const cluster of opts.cluster === undefined ? known : [opts.cluster]) {
@@ -48,7 +50,11 @@ export async function historyCommand(opts: HistoryOptions): Promise<number> {
   // Clusters merge by time; each cluster's own order is kept (the sort is stable).
   entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const text =
-    opts.format === 'json' ? formatHistoryJson(entries) : opts.format === 'csv' ? formatHistoryCsv(entries) : formatHistoryTable(entries);
+    opts.format === 'json'
+      ? formatHistoryJson(entries)
+      : opts.format === 'csv'
+        ? formatHistoryCsv(entries)
+        : formatHistoryTable(entries);
   if (opts.output !== undefined) await writeFile(opts.output, text);
   else process.stdout.write(text);
   return 0;

@@ -3,9 +3,14 @@
  * else the embedded store in `--store-dir`, `store.dir` or `.labelguard/data`. Loaded lazily: only
  * commands that record or read history pay for the SDK and the emulator.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { LabelguardError } from '../errors.js';
 import type { Config } from '../config.js';
 import { systemClock, type Logger, type Store } from '../ports.js';
+
+/** How long a command waits for another process using the embedded store (`store.lockWaitSeconds`). */
+export const DEFAULT_LOCK_WAIT_SECONDS = 10;
 
 export interface OpenedStore {
   readonly store: Store;
@@ -17,6 +22,8 @@ export interface OpenedStore {
 export interface StoreChoice {
   /** --store-dir: the embedded store's directory (wins over a configured table). */
   readonly storeDir?: string;
+  /** Commands that only read history: a missing embedded store is an error, not a new empty one. */
+  readonly mustExist?: boolean;
 }
 
 export const stderrLogger: Logger = {
@@ -52,12 +59,18 @@ export async function openStore(config: Config, choice: StoreChoice): Promise<Op
   }
   const { DEFAULT_STORE_DIR, openEmbeddedStore } = await import('../adapters/embedded-store/embedded-store.js');
   const dir = choice.storeDir ?? config.store.dir ?? DEFAULT_STORE_DIR;
+  if (choice.mustExist === true && !existsSync(dir)) {
+    throw new LabelguardError(
+      'no-history',
+      `no history in ${dir}: \`labelguard scan\` records runs there (or give --store-dir)`,
+    );
+  }
   const embedded = await openEmbeddedStore({
     dir,
     retentionDays,
     clock: systemClock,
     logger: stderrLogger,
-    lock: { waitMs: config.store.lockWaitSeconds * 1000 },
+    lock: { waitMs: (config.store.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS) * 1000 },
   });
   return { store: embedded.store, location: `embedded store ${dir}`, close: () => embedded.close() };
 }

@@ -13,7 +13,6 @@ const FORMAT_CHOICES = ['table', 'json', 'sarif', 'junit', 'markdown'];
 /** Collects a repeatable option's values. */
 const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
 
-
 export function createProgram(): Command {
   const program = new Command('labelguard')
     .description('Finds namespaces whose missing or changed labels make network policies silently match nothing.')
@@ -35,7 +34,12 @@ export function createProgram(): Command {
     )
     .option('--output <file>', 'write the report to a file instead of stdout')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'a kubeconfig context to scan; repeatable (default: the current context)', repeatable, [])
+    .option(
+      '--context <name>',
+      'a kubeconfig context to scan; repeatable (default: the current context)',
+      repeatable,
+      [],
+    )
     .option('--all-contexts', 'scan every context of the kubeconfig')
     .option('--eks <name@region>', 'an EKS cluster to scan, e.g. prod@eu-west-1; repeatable', repeatable, [])
     .option('--concurrency <n>', 'clusters read at once', '8')
@@ -46,7 +50,9 @@ export function createProgram(): Command {
 
   program
     .command('eks-token')
-    .description('Print an EKS bearer token as an ExecCredential, like `aws eks get-token` (to check access with kubectl)')
+    .description(
+      'Print an EKS bearer token as an ExecCredential, like `aws eks get-token` (to check access with kubectl)',
+    )
     .requiredOption('--cluster <name>', 'the EKS cluster name')
     .option('--region <region>', 'the cluster region (default: AWS_REGION)')
     .option('--role-arn <arn>', 'assume this role first (the role labelguard scans with)')
@@ -78,19 +84,25 @@ export function createProgram(): Command {
     .option('--output <file>', 'write to a file instead of stdout')
     .option('--config <file>', 'configuration file (its store section)')
     .option('--store-dir <dir>', 'the embedded history store (default: store.dir in the config, else .labelguard/data)')
-    .action((opts: Record<string, unknown>) => runCommand(async () => (await import('./history.js')).historyCommand(opts)));
+    .action((opts: Record<string, unknown>) =>
+      runCommand(async () => (await import('./history.js')).historyCommand(opts)),
+    );
 
   program
     .command('report')
     .description('The compliance state as it was at a time, rebuilt from the recorded history (evidence for auditors)')
     .option('--at <time>', 'the time (ISO 8601; default: now)')
     .option('--cluster <name>', 'one cluster (default: every recorded cluster)')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv', 'markdown', 'html']).default('json'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['json', 'csv', 'markdown', 'html']).default('json'),
+    )
     .option('--since <time>', 'html: where the chart and drift timeline start (default: 90 days before --at)')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--config <file>', 'configuration file (its store section)')
     .option('--store-dir <dir>', 'the embedded history store (default: store.dir in the config, else .labelguard/data)')
-    .action((opts: Record<string, unknown>) => runCommand(async () => (await import('./report.js')).reportCommand(opts)));
+    .action((opts: Record<string, unknown>) =>
+      runCommand(async () => (await import('./report.js')).reportCommand(opts)),
+    );
 
   program
     .command('verify')
@@ -99,7 +111,9 @@ export function createProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--config <file>', 'configuration file (its store section)')
     .option('--store-dir <dir>', 'the embedded history store (default: store.dir in the config, else .labelguard/data)')
-    .action((opts: Record<string, unknown>) => runCommand(async () => (await import('./verify.js')).verifyCommand(opts)));
+    .action((opts: Record<string, unknown>) =>
+      runCommand(async () => (await import('./verify.js')).verifyCommand(opts)),
+    );
 
   program
     .command('demo')

@@ -29,15 +29,27 @@ export interface ReportOptions {
 }
 
 const DAY_MS = 86_400_000;
-const DRIFT_TYPES = new Set(['label-removed', 'label-changed', 'label-added', 'namespace-created', 'namespace-deleted', 'selection-lost', 'selection-gained', 'finding-opened', 'finding-resolved']);
+const DRIFT_TYPES = new Set([
+  'label-removed',
+  'label-changed',
+  'label-added',
+  'namespace-created',
+  'namespace-deleted',
+  'selection-lost',
+  'selection-gained',
+  'finding-opened',
+  'finding-resolved',
+]);
 
 export async function reportCommand(opts: ReportOptions): Promise<number> {
   const { config } = await readConfig(opts.config);
   const format = opts.format ?? 'json';
   const at = opts.at === undefined ? systemClock.now().toISOString() : parseTimeOption('--at', opts.at, 'end');
   const since =
-    opts.since === undefined ? new Date(Date.parse(at) - 90 * DAY_MS).toISOString() : parseTimeOption('--since', opts.since, 'start');
-  const opened = await openStore(config, { storeDir: opts.storeDir });
+    opts.since === undefined
+      ? new Date(Date.parse(at) - 90 * DAY_MS).toISOString()
+      : parseTimeOption('--since', opts.since, 'start');
+  const opened = await openStore(config, { storeDir: opts.storeDir, mustExist: true });
   let text: string;
   try {
     const known = await opened.store.clusters();
@@ -50,7 +62,10 @@ export async function reportCommand(opts: ReportOptions): Promise<number> {
       if (state !== null) states.push(state);
     }
     if (states.length === 0) {
-      throw new LabelguardError('no-history', `no run recorded at or before ${at}${opts.cluster === undefined ? '' : ` for ${opts.cluster}`} in the ${opened.location}`);
+      throw new LabelguardError(
+        'no-history',
+        `no run recorded at or before ${at}${opts.cluster === undefined ? '' : ` for ${opts.cluster}`} in the ${opened.location}`,
+      );
     }
     const results: ClusterResult[] = states.map((s) => recordedResult(s.run, s.state));
     const generatedAt = states.map((s) => s.run.runId).reduce((a, b) => (a > b ? a : b));
@@ -102,6 +117,15 @@ export async function reportCommand(opts: ReportOptions): Promise<number> {
 /** The query as a command that reproduces it (times normalized, so it means the same anywhere). */
 function queryOf(at: string, since: string, cluster: string | undefined): string {
   const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  const args = ['report', '--at', at, '--since', since, ...(cluster === undefined ? [] : ['--cluster', cluster]), '--format', 'html'];
+  const args = [
+    'report',
+    '--at',
+    at,
+    '--since',
+    since,
+    ...(cluster === undefined ? [] : ['--cluster', cluster]),
+    '--format',
+    'html',
+  ];
   return ['labelguard', ...args.map(quote)].join(' ');
 }

@@ -37,7 +37,8 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   const { config } = await readConfig(opts.config);
   const sources: ClusterSource[] = [];
   if (opts.manifests?.length) {
-    if (opts.cluster !== undefined) sources.push(createManifestSource({ paths: opts.manifests, cluster: opts.cluster }));
+    if (opts.cluster !== undefined)
+      sources.push(createManifestSource({ paths: opts.manifests, cluster: opts.cluster }));
     else for (const path of opts.manifests) sources.push(createManifestSource({ paths: [path] }));
   }
   for (const c of config.clusters) {
@@ -71,7 +72,8 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
       })),
     );
   }
-  if (sources.length === 0) throw new UsageError('nothing to scan: give --manifests PATH... (or clusters in the config file)');
+  if (sources.length === 0)
+    throw new UsageError('nothing to scan: give --manifests PATH... (or clusters in the config file)');
 
   const recordRuns = opts.store !== false;
   if (!recordRuns && (opts.runId !== undefined || opts.storeDir !== undefined)) {
@@ -91,7 +93,14 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
         onCluster: progressLine,
         ...(store === null
           ? {}
-          : { recording: { store: store.store, configHash: hashOf(config), toolVersion: VERSION, ...(runId === undefined ? {} : { runId }) } }),
+          : {
+              recording: {
+                store: store.store,
+                configHash: hashOf(config),
+                toolVersion: VERSION,
+                ...(runId === undefined ? {} : { runId }),
+              },
+            }),
       },
       auditSettingsOf(config),
     );
@@ -123,7 +132,8 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   // A run that could not be recorded fails loudly: the audit above stands, its history does not.
   const unrecorded = scan.clusters.filter((c) => c.recording.status === 'failed');
   for (const c of unrecorded) {
-    if (c.recording.status === 'failed') process.stderr.write(`labelguard: ${c.result.cluster}: run not recorded: ${c.recording.error.message}\n`);
+    if (c.recording.status === 'failed')
+      process.stderr.write(`labelguard: ${c.result.cluster}: run not recorded: ${c.recording.error.message}\n`);
   }
   if (unrecorded.length > 0) return 2;
   const threshold = (opts.failOn ?? config.failOn) as Severity | 'none';
@@ -139,6 +149,8 @@ function progressLine(r: ClusterResult): void {
 function parseConcurrency(text: string | undefined): number {
   if (text === undefined) return 8;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--concurrency ${text}: expected a whole number from 1 to 256`);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new UsageError(`--concurrency ${text}: expected a whole number from 1 to 256`);
+  }
   return n;
 }

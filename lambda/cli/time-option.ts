@@ -13,7 +13,9 @@ export function parseTimeOption(flag: string, text: string, dateMeans: 'start' |
   if (DATE.test(text)) t = Date.parse(`${text}T${dateMeans === 'start' ? '00:00:00.000' : '23:59:59.999'}Z`);
   else if (DATE_TIME.test(text)) t = Date.parse(text);
   if (Number.isNaN(t)) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected an ISO date (2026-03-01) or date-time with a zone (2026-03-01T06:00:00Z)`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)}: expected an ISO date (2026-03-01) or date-time with a zone (2026-03-01T06:00:00Z)`,
+    );
   }
   return new Date(t).toISOString();
 }

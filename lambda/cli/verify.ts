@@ -13,14 +13,15 @@ export interface VerifyOptions {
 
 export async function verifyCommand(opts: VerifyOptions): Promise<number> {
   const { config } = await readConfig(opts.config);
-  const opened = await openStore(config, { storeDir: opts.storeDir });
+  const opened = await openStore(config, { storeDir: opts.storeDir, mustExist: true });
   const results: ChainVerification[] = [];
   try {
     const known = await opened.store.clusters();
     if (opts.cluster !== undefined && !known.includes(opts.cluster)) {
       throw new UsageError(`no recorded runs of cluster ${JSON.stringify(opts.cluster)} in the ${opened.location}`);
     }
-    for (const cluster of opts.cluster === undefined ? known : [opts.cluster]) results.push(await opened.store.verify(cluster));
+    for (const cluster of opts.cluster === undefined ? known : [opts.cluster])
+      results.push(await opened.store.verify(cluster));
   } finally {
     await opened.close();
   }
@@ -36,7 +37,8 @@ export async function verifyCommand(opts: VerifyOptions): Promise<number> {
 }
 
 export function describeVerification(r: ChainVerification): string {
-  const range = r.first && r.last ? `runs ${r.first.seq}-${r.last.seq}, ${r.first.runId} to ${r.last.runId}` : 'no runs';
+  const range =
+    r.first && r.last ? `runs ${r.first.seq}-${r.last.seq}, ${r.first.runId} to ${r.last.runId}` : 'no runs';
   const expiry = r.startsAfterExpiry ? '; earlier runs expired' : '';
   if (r.ok) return `${r.cluster}: chain intact (${r.runs} ${r.runs === 1 ? 'run' : 'runs'}: ${range}${expiry})`;
   const b = r.broken!;

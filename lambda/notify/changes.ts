@@ -61,6 +61,12 @@ export interface Change {
   readonly rules: readonly string[];
   /** The subjects it announces, with their state before this run. */
   readonly subjects: readonly { readonly key: string; readonly baseline: string | null }[];
+  /**
+   * True when something broke (a selection lost, a finding opened, a namespace deleted, a policy
+   * newly selecting an existing namespace): the digest's status line follows it until it is undone.
+   * News such as a namespace created or a harmless relabelling is not tracked.
+   */
+  readonly tracked: boolean;
 }
 
 /** One event that undid what a digest announced. */
@@ -68,6 +74,8 @@ export interface Resolution {
   readonly digest: string;
   readonly channel: string;
   readonly subject: string;
+  /** Whether the digest's status line follows this subject. */
+  readonly tracked: boolean;
   readonly event: DriftEvent;
 }
 
@@ -181,7 +189,13 @@ export function changesOf(
     const subject = subjectOf(e);
     const record = subjects.get(subject.key);
     if (isOpenAnnouncement(record, runId) && subject.after === record.baseline) {
-      resolutions.push({ digest: record.digest, channel: record.channel, subject: subject.key, event: e });
+      resolutions.push({
+        digest: record.digest,
+        channel: record.channel,
+        subject: subject.key,
+        tracked: record.tracked,
+        event: e,
+      });
       continue;
     }
     let list = byNamespace.get(e.namespace);
@@ -308,6 +322,7 @@ function changeOf(
     resolved,
     rules,
     subjects: claims,
+    tracked: lost.length > 0 || opened.length > 0 || deleted !== null || (gained.length > 0 && created === null),
   };
 }
 

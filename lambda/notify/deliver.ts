@@ -392,11 +392,11 @@ export async function deliverPending(deps: NotifyDeps, options: DeliverOptions =
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     deps.logger.error(`slack: cannot read the outbox: ${message}`);
-    return { ...counts, problems: [], elapsedMs: performance.now() - started, outOfTime };
+    return { ...counts, problems: [], elapsedMs: Math.round(performance.now() - started), outOfTime };
   }
   const notifier = deps.notifier;
   if (notifier === null || list.length === 0) {
-    return { ...counts, problems: [], elapsedMs: performance.now() - started, outOfTime };
+    return { ...counts, problems: [], elapsedMs: Math.round(performance.now() - started), outOfTime };
   }
 
   /** Why everything (workspace) or a channel stopped; permanent stops fail what is left, the others leave it. */

@@ -84,8 +84,16 @@ export function planRun(
     const groups: Record<string, string> = {};
     for (const change of group.changes) {
       for (const s of change.subjects) {
-        groups[s.key] = changeName(change);
-        records.push({ key: s.key, baseline: s.baseline, digest, channel, runId: run.runId, resolvedRunId: null });
+        if (change.tracked) groups[s.key] = changeName(change);
+        records.push({
+          key: s.key,
+          baseline: s.baseline,
+          digest,
+          channel,
+          runId: run.runId,
+          resolvedRunId: null,
+          tracked: change.tracked,
+        });
       }
     }
     payloads.forEach((payload, i) => {
@@ -106,7 +114,9 @@ export function planRun(
     const channel = list[0]!.channel;
     const replies = render.resolved({ cluster: run.cluster, runId: run.runId, events: list.map((r) => r.event) });
     for (const payload of replies) messages.push({ seq: ++seq, role: 'reply', channel, parent: digest, payload });
-    messages.push({ seq: ++seq, role: 'status', channel, parent: digest, payload: null });
+    // The status line changes only when something it follows was resolved.
+    if (list.some((r) => r.tracked))
+      messages.push({ seq: ++seq, role: 'status', channel, parent: digest, payload: null });
     resolved.push({ digest, keys: [...new Set(list.map((r) => r.subject))] });
   }
 

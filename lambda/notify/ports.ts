@@ -106,7 +106,7 @@ export interface PlannedMessage {
   readonly parent: string | null;
   /** null for status updates: they are rendered from the parent when delivered. */
   readonly payload: Payload | null;
-  /** digest: what it announced, subject key → the change (namespace) it belongs to. */
+  /** digest: what its status line follows, subject key → the change (namespace) it belongs to. */
   readonly groups?: Readonly<Record<string, string>>;
 }
 
@@ -143,6 +143,8 @@ export interface SubjectRecord {
   readonly channel: string;
   readonly runId: string;
   readonly resolvedRunId: string | null;
+  /** Whether the digest's status line follows it (it belongs to a change that broke something). */
+  readonly tracked: boolean;
 }
 
 export interface OutboxRecording {

@@ -46,7 +46,9 @@ export function formatEvidenceHtml(input: EvidenceInput): string {
   const intact = input.clusters.every((c) => c.verification.ok);
   const sections = report.clusters.map((cluster) => {
     const evidence = byCluster.get(cluster.cluster);
-    const findings = sortFindings(report.findings.filter((f) => f.cluster === cluster.cluster && f.waived === undefined));
+    const findings = sortFindings(
+      report.findings.filter((f) => f.cluster === cluster.cluster && f.waived === undefined),
+    );
     const waived = report.findings.filter((f) => f.cluster === cluster.cluster && f.waived !== undefined);
     return `<section>
 <h2>${esc(cluster.cluster)}</h2>
@@ -115,7 +117,12 @@ ${report.clusters
     const counts = run?.counts;
     const compliant = counts && counts.namespaces > 0 ? `${percent(counts)}%` : 'n/a';
     const open = report.findings.filter((f) => f.cluster === c.cluster && f.waived === undefined).length;
-    const chain = evidence === undefined ? 'not verified' : evidence.verification.ok ? '<span class="ok">intact</span>' : '<span class="broken">broken</span>';
+    const chain =
+      evidence === undefined
+        ? 'not verified'
+        : evidence.verification.ok
+          ? '<span class="ok">intact</span>'
+          : '<span class="broken">broken</span>';
     return `<tr><td>${esc(c.cluster)}</td><td>${run ? `run ${run.seq}, ${esc(run.runId)}` : 'n/a'}</td><td>${esc(c.status)}</td><td>${c.namespaces.length}</td><td>${compliant}</td><td>${open}</td><td>${chain}</td></tr>`;
   })
   .join('\n')}
@@ -155,11 +162,16 @@ function chart(runs: readonly RunRecord[], since: string, at: string, cluster: s
     const end = x(i + 1 < runs.length ? Date.parse(runs[i + 1]!.runId) : t1);
     if (run.status === 'failed' || run.counts.namespaces === 0) {
       flushArea();
-      parts.push(`<rect x="${start.toFixed(1)}" y="${(base - 6).toFixed(1)}" width="${Math.max(2, end - start).toFixed(1)}" height="6" fill="${FAILED_MARK}"><title>${esc(run.runId)}: ${esc(run.status)} read</title></rect>`);
+      parts.push(
+        `<rect x="${start.toFixed(1)}" y="${(base - 6).toFixed(1)}" width="${Math.max(2, end - start).toFixed(1)}" height="6" fill="${FAILED_MARK}"><title>${esc(run.runId)}: ${esc(run.status)} read</title></rect>`,
+      );
       return;
     }
     const top = y(percent(run.counts)).toFixed(1);
-    path += path === '' ? `M ${start.toFixed(1)} ${base.toFixed(1)} V ${top} H ${end.toFixed(1)}` : ` V ${top} H ${end.toFixed(1)}`;
+    path +=
+      path === ''
+        ? `M ${start.toFixed(1)} ${base.toFixed(1)} V ${top} H ${end.toFixed(1)}`
+        : ` V ${top} H ${end.toFixed(1)}`;
   });
   flushArea();
   const grid = [0, 50, 100]
@@ -216,7 +228,10 @@ ${entries
 }
 
 function verification(v: ChainVerification): string {
-  const range = v.first && v.last ? `runs ${v.first.seq} (${esc(v.first.runId)}) to ${v.last.seq} (${esc(v.last.runId)})` : 'no runs';
+  const range =
+    v.first && v.last
+      ? `runs ${v.first.seq} (${esc(v.first.runId)}) to ${v.last.seq} (${esc(v.last.runId)})`
+      : 'no runs';
   const expiry = v.startsAfterExpiry ? ' Earlier runs have expired under the retention policy.' : '';
   if (v.ok) return `<p><span class="ok">Intact</span>: ${plural(v.runs, 'run record')} checked, ${range}.${expiry}</p>`;
   return `<p><span class="broken">Broken</span> at run ${v.broken!.seq}: ${esc(v.broken!.message)} (${esc(v.broken!.reason)}). ${plural(v.runs, 'run record')} found, ${range}.${expiry}</p>`;

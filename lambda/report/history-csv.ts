@@ -42,7 +42,19 @@ export function formatHistoryCsv(entries: readonly HistoryEntry[]): string {
 export function formatReportCsv(report: ScanReport, firstSeen: (finding: Finding) => string | undefined): string {
   const status = new Map(report.clusters.map((c) => [c.cluster, c.status]));
   return csvRows([
-    ['as_of', 'cluster', 'cluster_status', 'severity', 'rule', 'namespace', 'policy', 'message', 'fix', 'waived', 'first_seen'],
+    [
+      'as_of',
+      'cluster',
+      'cluster_status',
+      'severity',
+      'rule',
+      'namespace',
+      'policy',
+      'message',
+      'fix',
+      'waived',
+      'first_seen',
+    ],
     ...report.findings.map((f) => {
       return [
         report.generatedAt,
@@ -54,7 +66,9 @@ export function formatReportCsv(report: ScanReport, firstSeen: (finding: Finding
         f.policy === null ? null : describePolicy(f.policy),
         f.message,
         f.fix,
-        f.waived === undefined ? 'no' : `yes: ${f.waived.reason} (owner ${f.waived.owner}, expires ${f.waived.expires})`,
+        f.waived === undefined
+          ? 'no'
+          : `yes: ${f.waived.reason} (owner ${f.waived.owner}, expires ${f.waived.expires})`,
         firstSeen(f),
       ];
     }),

@@ -43,7 +43,10 @@ export function describeDriftEvent(e: DriftEvent, detail: 'full' | 'brief' = 'fu
 }
 
 function where(e: DriftEvent): string {
-  const location = describeLocation({ namespace: e.namespace, policy: e.policy } as Pick<Finding, 'namespace' | 'policy'> as Finding);
+  const location = describeLocation({ namespace: e.namespace, policy: e.policy } as Pick<
+    Finding,
+    'namespace' | 'policy'
+  > as Finding);
   return location === null ? '' : ` at ${code(location)}`;
 }
 
@@ -51,7 +54,8 @@ function where(e: DriftEvent): string {
 export function describeHistoryEntry(entry: HistoryEntry): string {
   if (entry.type === 'run') {
     const c = entry.counts;
-    const counts = c === undefined ? '' : `: ${c.namespaces} namespaces, ${c.policies} policies, ${c.findings} findings`;
+    const counts =
+      c === undefined ? '' : `: ${c.namespaces} namespaces, ${c.policies} policies, ${c.findings} findings`;
     return `run ${entry.run} ${entry.status ?? ''}${counts}`;
   }
   if (entry.type === 'labels') {

@@ -76,9 +76,12 @@ export function formatMarkdown(report: ScanReport): string {
       out.push(
         '| Cluster | Change | Type |',
         '| --- | --- | --- |',
-        ...events.slice(0, DRIFT_ROWS).map((e) => row([escapeCell(e.cluster), escapeCell(describeDriftEvent(e, 'brief')), codeSpan(e.type)])),
+        ...events
+          .slice(0, DRIFT_ROWS)
+          .map((e) => row([escapeCell(e.cluster), escapeCell(describeDriftEvent(e, 'brief')), codeSpan(e.type)])),
       );
-      if (events.length > DRIFT_ROWS) out.push('', `… and ${events.length - DRIFT_ROWS} more (\`labelguard history\`).`);
+      if (events.length > DRIFT_ROWS)
+        out.push('', `… and ${events.length - DRIFT_ROWS} more (\`labelguard history\`).`);
     }
   }
 

@@ -3,7 +3,15 @@
  * severity), waived findings at the end, then a one-line summary. Colour is decoration only:
  * stripping the escape codes from a coloured table gives exactly the plain one.
  */
-import type { ClusterReport, ClusterStatus, DriftEvent, DriftEventType, Finding, ScanReport, Severity } from '../audit/model.js';
+import type {
+  ClusterReport,
+  ClusterStatus,
+  DriftEvent,
+  DriftEventType,
+  Finding,
+  ScanReport,
+  Severity,
+} from '../audit/model.js';
 import {
   SEVERITIES_DESCENDING,
   countCluster,
@@ -173,7 +181,15 @@ function formatDrift(drift: readonly DriftEvent[], layout: Layout): string[] {
   for (const e of drift.slice(0, DRIFT_LINES)) {
     const label = e.type.padEnd(DRIFT_TYPE_COLUMN);
     const first = `    ${paint(e.type, DRIFT_STYLE[e.type])}${' '.repeat(label.length - e.type.length)}${GAP}`;
-    lines.push(...hanging(first, indent, clean(describeDriftEvent(e, 'brief')), width - indent >= MIN_TEXT_COLUMNS ? indent : 6, width));
+    lines.push(
+      ...hanging(
+        first,
+        indent,
+        clean(describeDriftEvent(e, 'brief')),
+        width - indent >= MIN_TEXT_COLUMNS ? indent : 6,
+        width,
+      ),
+    );
   }
   if (drift.length > DRIFT_LINES) {
     lines.push(`    ${paint(`… and ${drift.length - DRIFT_LINES} more: labelguard history --cluster <name>`, 'dim')}`);

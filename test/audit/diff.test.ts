@@ -48,7 +48,12 @@ describe('diffStates', () => {
     expect(events.length).toBe(first.findings.length);
     expect(events.every((e) => e.type === 'finding-opened')).toBe(true);
     expect(events).toContainEqual(
-      event({ type: 'finding-opened', namespace: 'sandbox', key: 'label-missing', after: expect.stringContaining('sandbox') as string }),
+      event({
+        type: 'finding-opened',
+        namespace: 'sandbox',
+        key: 'label-missing',
+        after: expect.stringContaining('sandbox') as string,
+      }),
     );
   });
 
@@ -59,7 +64,9 @@ describe('diffStates', () => {
       event({ type: 'selection-lost', namespace: 'team-b', policy: ALLOW_TEAMS, direction: 'egress' }),
       event({ type: 'selection-lost', namespace: 'team-b', policy: ALLOW_DNS }),
     ]);
-    expect(ofType(events, 'finding-opened').map((e) => e.key)).toEqual(expect.arrayContaining(['label-missing', 'near-miss']));
+    expect(ofType(events, 'finding-opened').map((e) => e.key)).toEqual(
+      expect.arrayContaining(['label-missing', 'near-miss']),
+    );
   });
 
   it('reports a changed label with both values, and selection gained when a label starts to match', () => {
@@ -91,7 +98,9 @@ describe('diffStates', () => {
     const opened = drift(DAY1, { ...DAY1, 'team-a': { tenant: 'payments' } });
     const resolved = drift({ ...DAY1, 'team-a': { tenant: 'payments' } }, DAY1);
     const missing = ofType(opened, 'finding-opened').find((e) => e.key === 'label-missing')!;
-    expect(missing).toEqual(event({ type: 'finding-opened', namespace: 'team-a', key: 'label-missing', after: missing.after }));
+    expect(missing).toEqual(
+      event({ type: 'finding-opened', namespace: 'team-a', key: 'label-missing', after: missing.after }),
+    );
     expect(missing.after).toContain('team-a');
     expect(ofType(resolved, 'finding-resolved').find((e) => e.key === 'label-missing')).toEqual(
       event({ type: 'finding-resolved', namespace: 'team-a', key: 'label-missing', before: missing.after }),
@@ -113,7 +122,9 @@ spec:
 `,
     });
     const events = diffStates(previous, nextState(previous, observe(edited)), SELECTION);
-    expect(ofType(events, 'selection-lost')).toEqual([event({ type: 'selection-lost', namespace: 'team-b', policy: ALLOW_TEAMS, direction: 'egress' })]);
+    expect(ofType(events, 'selection-lost')).toEqual([
+      event({ type: 'selection-lost', namespace: 'team-b', policy: ALLOW_TEAMS, direction: 'egress' }),
+    ]);
   });
 
   it('lists changes and their impact before findings', () => {
@@ -124,7 +135,9 @@ spec:
   });
 
   it('keeps the label changes, whatever the labels: applying the events to the old labels gives the new ones', () => {
-    const labels = fc.dictionary(fc.constantFrom('ns', 'tenant', 'tier', 'env'), fc.constantFrom('a', 'b', 'team-b'), { maxKeys: 4 });
+    const labels = fc.dictionary(fc.constantFrom('ns', 'tenant', 'tier', 'env'), fc.constantFrom('a', 'b', 'team-b'), {
+      maxKeys: 4,
+    });
     fc.assert(
       fc.property(labels, labels, (before, after) => {
         const events = drift({ ...DAY1, 'team-x': before }, { ...DAY1, 'team-x': after });
@@ -143,7 +156,11 @@ spec:
 describe('nextState: an incomplete read is unknown where it could not see', () => {
   it('keeps everything when the namespaces could not be read, and a never-read cluster stays unknown', () => {
     const previous = stateOf(DAY1);
-    const failed = observe(partial(shopSnapshot(DAY1), [{ resource: 'namespaces', status: 'failed', reason: 'timeout' }], { namespaces: null }));
+    const failed = observe(
+      partial(shopSnapshot(DAY1), [{ resource: 'namespaces', status: 'failed', reason: 'timeout' }], {
+        namespaces: null,
+      }),
+    );
     expect(nextState(previous, failed)).toBe(previous);
     expect(nextState(null, failed)).toBeNull();
     expect(diffStates(previous, nextState(previous, failed), SELECTION)).toEqual([]);
@@ -155,12 +172,16 @@ describe('nextState: an incomplete read is unknown where it could not see', () =
     const { sandbox: _gone, ...rest } = DAY1;
     const changed = { ...rest, 'team-b': { tenant: 'payments' } };
     const broken = observe(
-      partial(shopSnapshot(changed), [{ resource: 'namespaces', status: 'failed', reason: 'connection reset' }], { namespaces: ['team-a', 'team-b'] }),
+      partial(shopSnapshot(changed), [{ resource: 'namespaces', status: 'failed', reason: 'connection reset' }], {
+        namespaces: ['team-a', 'team-b'],
+      }),
     );
     const day2 = nextState(day1, broken)!;
     const events2 = diffStates(day1, day2, SELECTION);
     expect(ofType(events2, 'namespace-deleted')).toEqual([]);
-    expect(ofType(events2, 'label-removed')).toEqual([event({ type: 'label-removed', namespace: 'team-b', key: 'ns', before: 'team-b' })]);
+    expect(ofType(events2, 'label-removed')).toEqual([
+      event({ type: 'label-removed', namespace: 'team-b', key: 'ns', before: 'team-b' }),
+    ]);
     expect(day2.namespaces.map((n) => n.name)).toEqual(['kube-system', 'monitoring', 'sandbox', 'team-a', 'team-b']);
 
     // Day 3 reads everything: the deletion shows now, the label removal is not repeated.
@@ -177,9 +198,13 @@ describe('nextState: an incomplete read is unknown where it could not see', () =
     expect(day1.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['near-miss', 'label-missing']));
     // Day 2: the Cilium policies are forbidden; team-b is fixed.
     const forbidden = observe(
-      partial(shopSnapshot(DAY1), [{ resource: 'ciliumnetworkpolicies.cilium.io', status: 'forbidden', reason: '403' }], {
-        dropKinds: ['CiliumNetworkPolicy'],
-      }),
+      partial(
+        shopSnapshot(DAY1),
+        [{ resource: 'ciliumnetworkpolicies.cilium.io', status: 'forbidden', reason: '403' }],
+        {
+          dropKinds: ['CiliumNetworkPolicy'],
+        },
+      ),
     );
     const day2 = nextState(day1, forbidden)!;
     expect(day2.policies.map((p) => p.kind)).toContain('CiliumNetworkPolicy');
@@ -199,11 +224,15 @@ describe('nextState: an incomplete read is unknown where it could not see', () =
     const s1 = stateOf(DAY1);
     const s2 = nextState(s1, observe(shopSnapshot(without)))!;
     const gone = diffStates(s1, s2, SELECTION);
-    expect(ofType(gone, 'namespace-deleted')).toEqual([event({ type: 'namespace-deleted', namespace: 'team-b', before: 'ns=team-b,tenant=payments' })]);
+    expect(ofType(gone, 'namespace-deleted')).toEqual([
+      event({ type: 'namespace-deleted', namespace: 'team-b', before: 'ns=team-b,tenant=payments' }),
+    ]);
     // A deleted namespace's lost selections are implied by its deletion, not listed.
     expect(ofType(gone, 'selection-lost')).toEqual([]);
 
-    const failed = observe(partial(shopSnapshot(DAY1), [{ resource: 'namespaces', status: 'failed' }], { namespaces: null }));
+    const failed = observe(
+      partial(shopSnapshot(DAY1), [{ resource: 'namespaces', status: 'failed' }], { namespaces: null }),
+    );
     const s3 = nextState(s2, failed)!;
     expect(diffStates(s2, s3, SELECTION)).toEqual([]);
 
@@ -214,14 +243,29 @@ describe('nextState: an incomplete read is unknown where it could not see', () =
       event({ type: 'namespace-created', namespace: 'team-b', after: 'ns=team-b,tenant=payments' }),
       event({ type: 'selection-gained', namespace: 'team-b', policy: ALLOW_TEAMS, direction: 'egress' }),
       event({ type: 'selection-gained', namespace: 'team-b', policy: ALLOW_DNS }),
-      event({ type: 'selection-gained', namespace: 'team-b', policy: { kind: 'NetworkPolicy', namespace: 'team-b', name: 'default-deny' } }),
+      event({
+        type: 'selection-gained',
+        namespace: 'team-b',
+        policy: { kind: 'NetworkPolicy', namespace: 'team-b', name: 'default-deny' },
+      }),
     ]);
   });
 });
 
 describe('keyFindings', () => {
   it('keeps a finding that occurs twice, keyed apart', () => {
-    const f: Finding = { rule: 'label-missing', severity: 'high', cluster: 'c', namespace: 'a', policy: null, message: 'm', fix: null };
-    expect([...keyFindings([f, f]).keys()]).toEqual(['["label-missing","a",null,null,null,"m"]', '["label-missing","a",null,null,null,"m"]#2']);
+    const f: Finding = {
+      rule: 'label-missing',
+      severity: 'high',
+      cluster: 'c',
+      namespace: 'a',
+      policy: null,
+      message: 'm',
+      fix: null,
+    };
+    expect([...keyFindings([f, f]).keys()]).toEqual([
+      '["label-missing","a",null,null,null,"m"]',
+      '["label-missing","a",null,null,null,"m"]#2',
+    ]);
   });
 });

@@ -20,9 +20,13 @@ beforeAll(async () => {
   root = await writeShopDays([SHOP_DAY1, SHOP_DAY2, SHOP_DAY3]);
   storeDir = join(root, 'store');
   for (const n of [1, 2, 3]) {
-    await captureOutput(() => scanCommand({ manifests: [join(root, `day${n}`)], cluster: 'shop', storeDir, runId: day(n), failOn: 'none' }));
+    await captureOutput(() =>
+      scanCommand({ manifests: [join(root, `day${n}`)], cluster: 'shop', storeDir, runId: day(n), failOn: 'none' }),
+    );
   }
-  await captureOutput(() => scanCommand({ manifests: [join(root, 'day1')], cluster: 'other', storeDir, runId: day(2), failOn: 'none' }));
+  await captureOutput(() =>
+    scanCommand({ manifests: [join(root, 'day1')], cluster: 'other', storeDir, runId: day(2), failOn: 'none' }),
+  );
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -38,14 +42,37 @@ describe('history', () => {
       [day(3), 3, 'complete'],
     ]);
     expect(events).toContainEqual(
-      expect.objectContaining({ at: day(2), type: 'label-removed', cluster: 'shop', namespace: 'team-b', key: 'ns', before: 'team-b', after: null }),
+      expect.objectContaining({
+        at: day(2),
+        type: 'label-removed',
+        cluster: 'shop',
+        namespace: 'team-b',
+        key: 'ns',
+        before: 'team-b',
+        after: null,
+      }),
     );
-    expect(events).toContainEqual(expect.objectContaining({ at: day(3), type: 'namespace-deleted', namespace: 'team-c' }));
-    expect(Object.keys(events[0]!).slice(0, 10)).toEqual(['at', 'run', 'type', 'cluster', 'namespace', 'key', 'before', 'after', 'policy', 'direction']);
+    expect(events).toContainEqual(
+      expect.objectContaining({ at: day(3), type: 'namespace-deleted', namespace: 'team-c' }),
+    );
+    expect(Object.keys(events[0]!).slice(0, 10)).toEqual([
+      'at',
+      'run',
+      'type',
+      'cluster',
+      'namespace',
+      'key',
+      'before',
+      'after',
+      'policy',
+      'direction',
+    ]);
   });
 
   it("filters by namespace and time: a namespace's label versions, its drift and its findings", async () => {
-    const { events } = JSON.parse(await history({ cluster: 'shop', namespace: 'team-b', since: '2026-03-02', format: 'json' })) as {
+    const { events } = JSON.parse(
+      await history({ cluster: 'shop', namespace: 'team-b', since: '2026-03-02', format: 'json' }),
+    ) as {
       events: HistoryEntry[];
     };
     expect(events.every((e) => e.namespace === 'team-b' && e.at >= day(2))).toBe(true);
@@ -73,7 +100,9 @@ describe('history', () => {
   it('merges every cluster by time without --cluster, as a table and as CSV', async () => {
     const table = await history({ until: '2026-03-02' });
     expect(table.split('\n')[0]).toMatch(/^AT +CLUSTER +NAMESPACE +TYPE +CHANGE$/);
-    expect(table).toMatch(/2026-03-02T06:00:00.000Z +shop +team-b +label-removed +label `ns` removed from `team-b` \(was `team-b`\)/);
+    expect(table).toMatch(
+      /2026-03-02T06:00:00.000Z +shop +team-b +label-removed +label `ns` removed from `team-b` \(was `team-b`\)/,
+    );
     expect(table).toMatch(/other +- +run +run 1 complete/);
     expect(table).not.toContain('2026-03-03');
 
@@ -84,6 +113,8 @@ describe('history', () => {
 
   it('names an unknown cluster', async () => {
     await expect(historyCommand({ storeDir, cluster: 'prod' })).rejects.toThrow(UsageError);
-    await expect(historyCommand({ storeDir, since: 'last week' })).rejects.toThrow(/--since "last week": expected an ISO date/);
+    await expect(historyCommand({ storeDir, since: 'last week' })).rejects.toThrow(
+      /--since "last week": expected an ISO date/,
+    );
   });
 });

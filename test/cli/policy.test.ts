@@ -42,7 +42,7 @@ describe('labelguard policy', () => {
     writeFileSync(empty, '');
     const r = await runCli(['policy', 'kyverno', '--config', empty]);
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(readFileSync(`${FIXTURES}golden/kyverno-default.golden.yaml`, 'utf8'));
   });
 
@@ -59,7 +59,7 @@ describe('labelguard policy', () => {
       '--output',
       out,
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     const config = loadConfig(CONFIG, 'lg.yaml');
     expect(readFileSync(out, 'utf8')).toBe(generateGatekeeperPolicies(config, { mode: 'audit' }));
@@ -87,18 +87,18 @@ describe('labelguard policy', () => {
 
     const policies = join(manifests, 'policies.yaml');
     const written = await runCli(['policy', 'kyverno', '--config', join(dir, 'lg.yaml'), '--output', policies]);
-    expect(written.code).toBe(0);
+    expect(written.code, written.stderr).toBe(0);
     const after = await runCli(scan);
     expect(after.stderr).toMatch(/prod: complete/);
     expect(rulesOf(after.stdout)).toEqual([]);
-    expect(after.code).toBe(0);
+    expect(after.code, after.stderr).toBe(0);
   });
 
   it('a pattern the policy languages cannot run: exit 2 and one clear line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'labelguard-policy-'));
     writeFileSync(join(dir, 'lg.yaml'), 'requiredLabels: [{ key: team, pattern: "(?!x)[a-z]+" }]\n');
     const r = await runCli(['policy', 'kyverno', '--config', join(dir, 'lg.yaml')]);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       'labelguard: requiredLabels "team": the pattern uses a lookahead (?= or (?!, which Kyverno and Gatekeeper (Go RE2) do not support\n',

@@ -28,7 +28,14 @@ beforeAll(async () => {
   storeDir = join(root, 'store');
   for (const n of [1, 2, 3]) {
     const { stdout } = await captureOutput(() =>
-      scanCommand({ manifests: [join(root, `day${n}`)], cluster: 'shop', storeDir, runId: day(n), format: 'json', failOn: 'none' }),
+      scanCommand({
+        manifests: [join(root, `day${n}`)],
+        cluster: 'shop',
+        storeDir,
+        runId: day(n),
+        format: 'json',
+        failOn: 'none',
+      }),
     );
     produced.push(withoutDrift(stdout));
   }
@@ -48,7 +55,9 @@ describe('report --at', () => {
 
   it('says so when nothing was recorded yet at that time', async () => {
     await expect(reportCommand({ storeDir, at: '2026-02-28T00:00:00Z' })).rejects.toThrow(LabelguardError);
-    await expect(reportCommand({ storeDir, at: '2026-02-28T00:00:00Z' })).rejects.toThrow(/no run recorded at or before 2026-02-28T00:00:00.000Z/);
+    await expect(reportCommand({ storeDir, at: '2026-02-28T00:00:00Z' })).rejects.toThrow(
+      /no run recorded at or before 2026-02-28T00:00:00.000Z/,
+    );
     await expect(reportCommand({ storeDir, cluster: 'nope' })).rejects.toThrow(/no recorded runs of cluster "nope"/);
   });
 
@@ -61,7 +70,9 @@ describe('report --at', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe('as_of,cluster,cluster_status,severity,rule,namespace,policy,message,fix,waived,first_seen');
     const missing = lines.find((l) => l.includes(',label-missing,team-b,'));
-    expect(missing).toMatch(/^2026-03-02T06:00:00.000Z,shop,complete,high,label-missing,team-b,,.*,no,2026-03-02T06:00:00.000Z$/);
+    expect(missing).toMatch(
+      /^2026-03-02T06:00:00.000Z,shop,complete,high,label-missing,team-b,,.*,no,2026-03-02T06:00:00.000Z$/,
+    );
     expect(lines.find((l) => l.includes(',namespace-unprotected,sandbox,'))).toMatch(/,2026-03-01T06:00:00.000Z$/);
   });
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProgress } from '../../lambda/cli/progress.js';
 import { runCli } from '../helpers/cli.js';
 import { CredentialStore, ENV_CREDENTIALS, startEksEndpoint, type EksEndpoint } from '../helpers/eks-endpoint.js';
 import { FIXTURES } from '../helpers/fixtures.js';
@@ -47,7 +48,7 @@ const keyOf = (f: Finding): string => {
   return JSON.stringify(rest);
 };
 
-describe('labelguard scan against live clusters', () => {
+describe.concurrent('labelguard scan against live clusters', () => {
   const servers: KubeApiServer[] = [];
   let dir: string;
   let kubeconfig: string;
@@ -67,7 +68,12 @@ describe('labelguard scan against live clusters', () => {
     writeFileSync(
       kubeconfig,
       kubeconfigYaml(
-        servers.map((s) => ({ context: s.name, server: s.url, caData: s.caData, token: TOKENS[s.name as keyof typeof TOKENS] })),
+        servers.map((s) => ({
+          context: s.name,
+          server: s.url,
+          caData: s.caData,
+          token: TOKENS[s.name as keyof typeof TOKENS],
+        })),
       ),
     );
   });
@@ -82,11 +88,24 @@ describe('labelguard scan against live clusters', () => {
     writeFileSync(
       configFile,
       `clusters:\n${Object.entries(CLUSTERS)
-        .map(([name, paths]) => `  - { name: ${name}, kind: manifests, paths: [${paths.map((p) => JSON.stringify(p)).join(', ')}] }`)
+        .map(
+          ([name, paths]) =>
+            `  - { name: ${name}, kind: manifests, paths: [${paths.map((p) => JSON.stringify(p)).join(', ')}] }`,
+        )
         .join('\n')}\n`,
     );
     const [live, offline] = await Promise.all([
-      runCli(['scan', '--kubeconfig', kubeconfig, '--all-contexts', '--format', 'json', '--no-store', '--fail-on', 'none']),
+      runCli([
+        'scan',
+        '--kubeconfig',
+        kubeconfig,
+        '--all-contexts',
+        '--format',
+        'json',
+        '--no-store',
+        '--fail-on',
+        'none',
+      ]),
       runCli(['scan', '--config', configFile, '--format', 'json', '--no-store', '--fail-on', 'none']),
     ]);
     expect(live.stderr).toMatch(/alpha: complete/);
@@ -128,9 +147,12 @@ describe('labelguard scan against live clusters', () => {
       ]),
     );
     // KUBECONFIG from the environment, every context, two clusters read at once.
-    const r = await runCli(['scan', '--all-contexts', '--concurrency', '2', '--format', 'json', '--no-store', '--fail-on', 'none'], {
-      env: { KUBECONFIG: `/nonexistent/kubeconfig:${broken}` },
-    });
+    const r = await runCli(
+      ['scan', '--all-contexts', '--concurrency', '2', '--format', 'json', '--no-store', '--fail-on', 'none'],
+      {
+        env: { KUBECONFIG: `/nonexistent/kubeconfig:${broken}` },
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.clusters.map((c) => [c.cluster, c.status])).toEqual([
@@ -141,15 +163,18 @@ describe('labelguard scan against live clusters', () => {
     expect(errors[0]).toMatch(/^namespaces: failed: connection refused \(ECONNREFUSED\)/);
     // Every kind is unread for that one reason: no finding may rest on a kind "not installed".
     expect(errors.every((e) => e.includes('connection refused'))).toBe(true);
-    expect(report.clusters[1]?.reads.some((r) => r.resource === 'clusterpolicies.kyverno.io' && r.status === 'failed')).toBe(true);
+    expect(
+      report.clusters[1]?.reads.some((r) => r.resource === 'clusterpolicies.kyverno.io' && r.status === 'failed'),
+    ).toBe(true);
     expect(report.findings.filter((f) => f.cluster === 'down')).toEqual([]);
     expect(r.stderr).toMatch(/down: failed/);
   });
 });
 
-describe('labelguard scan --eks', () => {
+describe.concurrent('labelguard scan --eks', () => {
   let eks: EksEndpoint;
   let prod: KubeApiServer;
+  let tagged: KubeApiServer;
 
   beforeAll(async () => {
     const credentials = new CredentialStore();
@@ -157,6 +182,12 @@ describe('labelguard scan --eks', () => {
     prod = await startKubeApiServer({
       name: 'prod',
       objects: await objectsOfManifests(CLUSTERS.alpha),
+      auth: { kind: 'eks', credentials },
+    });
+    // Authenticates the sessions the fake STS issues (they go into the same store).
+    tagged = await startKubeApiServer({
+      name: 'tagged',
+      objects: await objectsOfManifests(CLUSTERS.beta),
       auth: { kind: 'eks', credentials },
     });
     eks = await startEksEndpoint({
@@ -168,12 +199,24 @@ describe('labelguard scan --eks', () => {
 
   afterAll(async () => {
     await prod.close();
+    await tagged.close();
     await eks.close();
   });
 
   it('reads an EKS cluster with a locally signed token; a missing one is failed, not empty', async () => {
     const r = await runCli(
-      ['scan', '--eks', 'prod@eu-west-1', '--eks', 'ghost@eu-west-1', '--format', 'json', '--no-store', '--fail-on', 'none'],
+      [
+        'scan',
+        '--eks',
+        'prod@eu-west-1',
+        '--eks',
+        'ghost@eu-west-1',
+        '--format',
+        'json',
+        '--no-store',
+        '--fail-on',
+        'none',
+      ],
       { env: { AWS_ENDPOINT_URL_EKS: eks.url, AWS_REGION: 'eu-west-1' } },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -207,24 +250,72 @@ describe('labelguard scan --eks', () => {
         ].join('\n'),
       );
       eks.clusters.push(
-        { name: 'tagged', region: 'us-east-2', account: '333333333333', endpoint: prod.url, caData: prod.caData, tags: { 'labelguard/scan': 'true' } },
-        { name: 'skipped', region: 'us-east-2', account: '333333333333', endpoint: prod.url, caData: prod.caData },
+        {
+          name: 'tagged',
+          region: 'us-east-2',
+          account: '333333333333',
+          endpoint: tagged.url,
+          caData: tagged.caData,
+          tags: { 'labelguard/scan': 'true' },
+        },
+        { name: 'skipped', region: 'us-east-2', account: '333333333333', endpoint: tagged.url, caData: tagged.caData },
       );
       const r = await runCli(['scan', '--config', config, '--format', 'json', '--no-store', '--fail-on', 'none'], {
         env: { AWS_ENDPOINT_URL_EKS: eks.url, AWS_ENDPOINT_URL_STS: eks.url, AWS_REGION: 'eu-west-1' },
       });
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as Report;
-      // "prod" (eu-west-1) is untagged: only the tagged cluster of the other account is scanned.
-      expect(report.clusters.map((c) => [c.cluster, c.status])).toEqual([['tagged', 'failed']]);
-      // The token was signed for "tagged", and the API server behind it is "prod": refused, and said so.
-      expect(report.clusters[0]?.errors[0]).toBe('namespaces: failed: 401 Unauthorized: the cluster rejected the credentials');
-      expect(eks.calls.filter((c) => c.service === 'sts').map((c) => [c.params.RoleSessionName, c.params.ExternalId])).toEqual([
-        ['labelguard-scan', 'fleet-id'],
+      // "prod" (eu-west-1) is untagged: only the tagged cluster of the other account is scanned,
+      // through the role assumed there (a session key), once.
+      expect(report.clusters.map((c) => [c.cluster, c.status, c.errors])).toEqual([['tagged', 'complete', []]]);
+      expect(eks.calls.filter((c) => c.params.ExternalId === 'fleet-id').map((c) => c.params.RoleSessionName)).toEqual([
+        'labelguard-scan',
       ]);
-
+      const [token] = tagged.tokensSeen;
+      expect(Buffer.from(token!.slice(11), 'base64url').toString()).toMatch(
+        /X-Amz-Credential=ASIA[^&]*%2Fus-east-2%2Fsts/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('progress on stderr', () => {
+  const result = (cluster: string, status: 'complete' | 'failed') =>
+    ({ cluster, status, namespaces: [], policyCount: 0, findings: [] }) as unknown as Parameters<
+      ReturnType<typeof createProgress>['done']
+    >[0];
+
+  it('prints one line per cluster, and on a TTY a live line of what is being read', async () => {
+    const out: string[] = [];
+    const progress = createProgress({
+      stream: { write: (t: string) => out.push(t), isTTY: true, columns: 80 },
+      total: 2,
+    });
+    const [a, b] = progress.track([
+      {
+        cluster: 'a',
+        read: () => Promise.resolve({ cluster: 'a', namespaces: [], objects: [], reads: [], problems: [] }),
+      },
+      {
+        cluster: 'b',
+        read: () => Promise.resolve({ cluster: 'b', namespaces: [], objects: [], reads: [], problems: [] }),
+      },
+    ]);
+    await Promise.all([a!.read(), b!.read()]);
+    progress.done(result('a', 'complete'));
+    progress.done(result('b', 'failed'));
+    progress.finish();
+    const text = out.join('');
+    expect(text).toContain('labelguard: 0/2 clusters done, 2 being read: a, b');
+    expect(text).toContain('labelguard: a: complete (0 namespaces, 0 policies, 0 findings)\n');
+    expect(text).toContain('labelguard: b: failed (0 namespaces, 0 policies, 0 findings)\n');
+
+    const plain: string[] = [];
+    const quiet = createProgress({ stream: { write: (t: string) => plain.push(t) }, total: 1 });
+    quiet.done(result('a', 'complete'));
+    quiet.finish();
+    expect(plain).toEqual(['labelguard: a: complete (0 namespaces, 0 policies, 0 findings)\n']);
   });
 });

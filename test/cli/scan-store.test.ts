@@ -20,7 +20,10 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function scan(dayDir: string, extra: Partial<ScanOptions> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function scan(
+  dayDir: string,
+  extra: Partial<ScanOptions> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { value, stdout, stderr } = await captureOutput(() =>
     scanCommand({ manifests: [join(root, dayDir)], cluster: 'shop', storeDir, failOn: 'none', ...extra }),
   );
@@ -33,10 +36,31 @@ describe('scan with the store', () => {
   it('adds the drift of this run to each cluster in --format json, and changes no other field', async () => {
     await scan('day1', { format: 'json', runId: day(1) });
     const recorded = json((await scan('day2', { format: 'json', runId: day(2) })).stdout);
-    const plain = json((await captureOutput(() => scanCommand({ manifests: [join(root, 'day2')], cluster: 'shop', store: false, format: 'json', failOn: 'none' }))).stdout);
+    const plain = json(
+      (
+        await captureOutput(() =>
+          scanCommand({
+            manifests: [join(root, 'day2')],
+            cluster: 'shop',
+            store: false,
+            format: 'json',
+            failOn: 'none',
+          }),
+        )
+      ).stdout,
+    );
 
     const cluster = recorded.clusters[0]!;
-    expect(Object.keys(cluster)).toEqual(['cluster', 'status', 'errors', 'reads', 'namespaces', 'policyCount', 'policies', 'drift']);
+    expect(Object.keys(cluster)).toEqual([
+      'cluster',
+      'status',
+      'errors',
+      'reads',
+      'namespaces',
+      'policyCount',
+      'policies',
+      'drift',
+    ]);
     expect(cluster.drift).toContainEqual({
       type: 'label-removed',
       cluster: 'shop',
@@ -59,8 +83,12 @@ describe('scan with the store', () => {
     });
     // Everything else is the report a scan without history prints (policies in a canonical order when recorded).
     const { drift: _drift, ...rest } = cluster;
-    const byName = (p: { namespace: string | null; name: string; kind: string }): string => `${p.namespace ?? ''}/${p.kind}/${p.name}`;
-    const sorted = (c: typeof rest): typeof rest => ({ ...c, policies: [...c.policies].sort((a, b) => byName(a).localeCompare(byName(b))) });
+    const byName = (p: { namespace: string | null; name: string; kind: string }): string =>
+      `${p.namespace ?? ''}/${p.kind}/${p.name}`;
+    const sorted = (c: typeof rest): typeof rest => ({
+      ...c,
+      policies: [...c.policies].sort((a, b) => byName(a).localeCompare(byName(b))),
+    });
     expect(sorted(rest)).toEqual(sorted(plain.clusters[0]!));
     expect(recorded.findings).toEqual(plain.findings);
     expect(recorded.summary).toEqual(plain.summary);
@@ -97,14 +125,20 @@ describe('scan with the store', () => {
     const { code, stdout, stderr } = await scan('day1', { runId: day(1) });
     expect(code).toBe(2);
     expect(stdout).toContain('shop [complete]');
-    expect(stderr).toMatch(/labelguard: shop: run not recorded: run 2026-03-01T06:00:00.000Z of shop is older than its latest recorded run/);
+    expect(stderr).toMatch(
+      /labelguard: shop: run not recorded: run 2026-03-01T06:00:00.000Z of shop is older than its latest recorded run/,
+    );
   });
 
   it('records nothing with --no-store, and refuses --run-id without a store', async () => {
-    const { stdout } = await captureOutput(() => scanCommand({ manifests: [join(root, 'day1')], store: false, format: 'json', failOn: 'none' }));
+    const { stdout } = await captureOutput(() =>
+      scanCommand({ manifests: [join(root, 'day1')], store: false, format: 'json', failOn: 'none' }),
+    );
     expect(json(stdout).clusters.every((c) => c.drift === undefined)).toBe(true);
     expect(existsSync(storeDir)).toBe(false);
-    await expect(scanCommand({ manifests: [join(root, 'day1')], store: false, runId: day(1) })).rejects.toBeInstanceOf(UsageError);
+    await expect(scanCommand({ manifests: [join(root, 'day1')], store: false, runId: day(1) })).rejects.toBeInstanceOf(
+      UsageError,
+    );
     await expect(scan('day1', { runId: 'yesterday' })).rejects.toThrow(/not a scheduled time/);
   });
 });

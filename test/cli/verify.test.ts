@@ -17,7 +17,9 @@ beforeAll(async () => {
   root = await writeShopDays([SHOP_DAY1, SHOP_DAY2]);
   storeDir = join(root, 'store');
   for (const [i, dir] of ['day1', 'day2', 'day1'].entries()) {
-    await captureOutput(() => scanCommand({ manifests: [join(root, dir)], cluster: 'shop', storeDir, runId: day(i + 1), failOn: 'none' }));
+    await captureOutput(() =>
+      scanCommand({ manifests: [join(root, dir)], cluster: 'shop', storeDir, runId: day(i + 1), failOn: 'none' }),
+    );
   }
 });
 afterAll(async () => {
@@ -52,7 +54,9 @@ describe('verify', () => {
     expect(stdout).toBe(
       `shop: chain BROKEN at run 2 (${day(2)}): changes-mismatch: run 2 (${day(2)}): the items it recorded were altered, added or removed\n`,
     );
-    const json = JSON.parse((await captureOutput(() => verifyCommand({ storeDir, format: 'json' }))).stdout) as { ok: boolean };
+    const json = JSON.parse((await captureOutput(() => verifyCommand({ storeDir, format: 'json' }))).stdout) as {
+      ok: boolean;
+    };
     expect(json.ok).toBe(false);
   });
 });

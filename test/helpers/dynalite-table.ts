@@ -30,7 +30,12 @@ export interface DynaliteTable {
 
 export async function startDynaliteTable(options: { path?: string; tableName?: string } = {}): Promise<DynaliteTable> {
   const tableName = options.tableName ?? TEST_TABLE;
-  const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    ...(options.path ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const client = new DynamoDBClient({

@@ -60,8 +60,7 @@ export interface VerifyTokenOptions {
 }
 
 export type VerifyResult =
-  | { readonly ok: true; readonly principal: StoredCredentials }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly principal: StoredCredentials } | { readonly ok: false; readonly reason: string };
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
 const ALLOWED_KEYS = new Set([
@@ -121,7 +120,8 @@ export function verifyEksToken(token: string, options: VerifyTokenOptions): Veri
     return fail('malformed credential scope');
   }
   const principal = options.credentials.get(accessKeyId ?? '');
-  if (principal === undefined) return fail('InvalidClientTokenId: the security token included in the request is invalid');
+  if (principal === undefined)
+    return fail('InvalidClientTokenId: the security token included in the request is invalid');
   if (principal.sessionToken !== undefined && params.get('x-amz-security-token') !== principal.sessionToken) {
     return fail('InvalidClientTokenId: the session token is missing or wrong');
   }
@@ -133,7 +133,9 @@ export function verifyEksToken(token: string, options: VerifyTokenOptions): Veri
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const canonicalRequest = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders.join(';'), EMPTY_SHA256].join('\n');
+  const canonicalRequest = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders.join(';'), EMPTY_SHA256].join(
+    '\n',
+  );
   const scope = `${scopeDate}/${region}/sts/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
   const key = ['' + scopeDate, region ?? '', 'sts', 'aws4_request'].reduce<Buffer | string>(
@@ -230,7 +232,13 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'POST' && url.pathname === '/') {
       const form = Object.fromEntries(new URLSearchParams(body));
-      calls.push({ service: 'sts', action: form.Action ?? '', accessKeyId: auth?.accessKeyId ?? '', region: auth?.region ?? '', params: form });
+      calls.push({
+        service: 'sts',
+        action: form.Action ?? '',
+        accessKeyId: auth?.accessKeyId ?? '',
+        region: auth?.region ?? '',
+        params: form,
+      });
       return sts(res, form, caller);
     }
     const json = (status: number, value: unknown, errorType?: string): void => {
@@ -238,7 +246,9 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
         .writeHead(status, {
           'content-type': 'application/json',
           'x-amzn-requestid': randomBytes(8).toString('hex'),
-          ...(errorType ? { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazonaws.eks/` } : {}),
+          ...(errorType
+            ? { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazonaws.eks/` }
+            : {}),
         })
         .end(JSON.stringify(value));
     };
@@ -248,19 +258,31 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
     if (action === 'DescribeCluster') params.name = describeName;
     calls.push({ service: 'eks', action, accessKeyId: auth?.accessKeyId ?? '', region: auth?.region ?? '', params });
     if (!auth || !caller) {
-      return json(403, { message: 'The security token included in the request is invalid.' }, 'UnrecognizedClientException');
+      return json(
+        403,
+        { message: 'The security token included in the request is invalid.' },
+        'UnrecognizedClientException',
+      );
     }
     if (caller.sessionToken !== undefined && req.headers['x-amz-security-token'] !== caller.sessionToken) {
-      return json(403, { message: 'The security token included in the request is invalid.' }, 'UnrecognizedClientException');
+      return json(
+        403,
+        { message: 'The security token included in the request is invalid.' },
+        'UnrecognizedClientException',
+      );
     }
     if (options.deny?.includes(`${caller.account}/${auth.region}`)) {
       return json(
         403,
-        { message: `User: ${caller.arn} is not authorized to perform: eks:${action} on resource: arn:aws:eks:${auth.region}:${caller.account}:cluster/*` },
+        {
+          message: `User: ${caller.arn} is not authorized to perform: eks:${action} on resource: arn:aws:eks:${auth.region}:${caller.account}:cluster/*`,
+        },
         'AccessDeniedException',
       );
     }
-    const visible = clusters.filter((c) => c.region === auth.region && (c.account ?? ENV_CREDENTIALS.account) === caller.account);
+    const visible = clusters.filter(
+      (c) => c.region === auth.region && (c.account ?? ENV_CREDENTIALS.account) === caller.account,
+    );
     if (action === 'ListClusters') {
       const names = visible.map((c) => c.name).sort();
       const start = Number(url.searchParams.get('nextToken') ?? '0');
@@ -269,9 +291,11 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
       const next = start + size < names.length ? String(start + size) : undefined;
       return json(200, { clusters: page, ...(next ? { nextToken: next } : {}) });
     }
-    if (req.method !== 'GET' || describeName === '') return json(404, { message: 'not found' }, 'ResourceNotFoundException');
+    if (req.method !== 'GET' || describeName === '')
+      return json(404, { message: 'not found' }, 'ResourceNotFoundException');
     const c = visible.find((x) => x.name === describeName);
-    if (c === undefined) return json(404, { message: `No cluster found for name: ${describeName}.` }, 'ResourceNotFoundException');
+    if (c === undefined)
+      return json(404, { message: `No cluster found for name: ${describeName}.` }, 'ResourceNotFoundException');
     const account = c.account ?? ENV_CREDENTIALS.account;
     return json(200, {
       cluster: {
@@ -300,7 +324,11 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
     if (!caller) return xmlError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     const role = options.roles?.find((r) => r.arn === form.RoleArn);
     const denied = (): void =>
-      xmlError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${form.RoleArn ?? ''}`);
+      xmlError(
+        403,
+        'AccessDenied',
+        `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${form.RoleArn ?? ''}`,
+      );
     if (role === undefined) return denied();
     if (role.trustedAccounts && !role.trustedAccounts.includes(caller.account)) return denied();
     if (role.externalId !== undefined && form.ExternalId !== role.externalId) return denied();
@@ -316,13 +344,15 @@ export async function startEksEndpoint(options: EksEndpointOptions = {}): Promis
       arn: `arn:aws:sts::${account}:assumed-role/${role.arn.split('/').pop() ?? 'role'}/${form.RoleSessionName ?? ''}`,
     });
     const expiration = new Date(now().getTime() + 3_600_000).toISOString();
-    res.writeHead(200, { 'content-type': 'text/xml' }).end(
-      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
-        `<AssumedRoleUser><AssumedRoleId>AROA:${escapeXml(form.RoleSessionName ?? '')}</AssumedRoleId><Arn>${escapeXml(issued.arn)}</Arn></AssumedRoleUser>` +
-        `<Credentials><AccessKeyId>${issued.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(issued.secretAccessKey)}</SecretAccessKey>` +
-        `<SessionToken>${escapeXml(issued.sessionToken ?? '')}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
-        `</AssumeRoleResult><ResponseMetadata><RequestId>${randomBytes(8).toString('hex')}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-    );
+    res
+      .writeHead(200, { 'content-type': 'text/xml' })
+      .end(
+        `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+          `<AssumedRoleUser><AssumedRoleId>AROA:${escapeXml(form.RoleSessionName ?? '')}</AssumedRoleId><Arn>${escapeXml(issued.arn)}</Arn></AssumedRoleUser>` +
+          `<Credentials><AccessKeyId>${issued.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(issued.secretAccessKey)}</SecretAccessKey>` +
+          `<SessionToken>${escapeXml(issued.sessionToken ?? '')}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+          `</AssumeRoleResult><ResponseMetadata><RequestId>${randomBytes(8).toString('hex')}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -72,7 +72,11 @@ export function shopSnapshot(
   namespaces: Readonly<Record<string, Labels>>,
   options: { cluster?: string; policies?: string } = {},
 ): ClusterSnapshot {
-  return snapshotOfText(`${namespacesYaml(namespaces)}---\n${options.policies ?? SHOP_POLICIES}`, options.cluster ?? 'shop', 'shop.yaml');
+  return snapshotOfText(
+    `${namespacesYaml(namespaces)}---\n${options.policies ?? SHOP_POLICIES}`,
+    options.cluster ?? 'shop',
+    'shop.yaml',
+  );
 }
 
 /** The same snapshot with some reads marked incomplete (and, for namespaces, only some of them returned). */
@@ -84,7 +88,12 @@ export function partial(
   const keep = changes.namespaces;
   return {
     ...snapshot,
-    namespaces: keep === null ? null : keep === undefined ? snapshot.namespaces : (snapshot.namespaces ?? []).filter((n) => keep.includes(n.name)),
+    namespaces:
+      keep === null
+        ? null
+        : keep === undefined
+          ? snapshot.namespaces
+          : (snapshot.namespaces ?? []).filter((n) => keep.includes(n.name)),
     objects: snapshot.objects.filter((o) => !(changes.dropKinds ?? []).includes(o.kind)),
     reads: [...snapshot.reads, ...reads],
   };
@@ -97,14 +106,18 @@ export function observe(snapshot: ClusterSnapshot): ClusterObservation {
   return observeCluster(snapshot, evaluateCluster(snapshot, SETTINGS));
 }
 
-export function sourceOf(snapshot: ClusterSnapshot | (() => ClusterSnapshot | Promise<ClusterSnapshot>)): ClusterSource {
+export function sourceOf(
+  snapshot: ClusterSnapshot | (() => ClusterSnapshot | Promise<ClusterSnapshot>),
+): ClusterSource {
   const read = typeof snapshot === 'function' ? snapshot : () => snapshot;
   const first = typeof snapshot === 'function' ? 'shop' : snapshot.cluster;
   return { cluster: first, read: async () => read() };
 }
 
 /** A clock that says what it is told. */
-export function createTestClock(start = '2026-03-01T06:00:00.000Z'): Clock & { set(iso: string): void; advance(ms: number): void } {
+export function createTestClock(
+  start = '2026-03-01T06:00:00.000Z',
+): Clock & { set(iso: string): void; advance(ms: number): void } {
   let now = Date.parse(start);
   return {
     now: () => new Date(now),
@@ -118,9 +131,18 @@ export function createTestClock(start = '2026-03-01T06:00:00.000Z'): Clock & { s
 }
 
 /** One run of one cluster, recorded through the scan pipeline. */
-export async function recordRun(store: Store, snapshot: ClusterSnapshot, runId: string, clock: Clock = createTestClock(runId)): Promise<ClusterRun> {
+export async function recordRun(
+  store: Store,
+  snapshot: ClusterSnapshot,
+  runId: string,
+  clock: Clock = createTestClock(runId),
+): Promise<ClusterRun> {
   const scan = await scanClusters(
-    { sources: [sourceOf(snapshot)], clock, recording: { store, runId, configHash: 'test-config', toolVersion: 'test' } },
+    {
+      sources: [sourceOf(snapshot)],
+      clock,
+      recording: { store, runId, configHash: 'test-config', toolVersion: 'test' },
+    },
     DEFAULT_AUDIT_SETTINGS,
   );
   return scan.clusters[0]!;

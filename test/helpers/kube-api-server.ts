@@ -37,14 +37,7 @@ interface GroupDef {
   readonly resources: readonly ResourceDef[];
 }
 
-export type Addon =
-  | 'cilium'
-  | 'calico-crds'
-  | 'calico-apiserver'
-  | 'anp'
-  | 'istio'
-  | 'kyverno'
-  | 'gatekeeper';
+export type Addon = 'cilium' | 'calico-crds' | 'calico-apiserver' | 'anp' | 'istio' | 'kyverno' | 'gatekeeper';
 
 const calicoResources: ResourceDef[] = [
   { plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
@@ -310,15 +303,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     timers.add(t);
   };
 
-  function handle(req: IncomingMessage, res: ServerResponse, url: URL, bearer: string | undefined, record: RecordedRequest): void {
-    if (req.method !== 'GET') return sendStatus(res, record, 405, `the server does not allow this method on the requested resource`);
+  function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    bearer: string | undefined,
+    record: RecordedRequest,
+  ): void {
+    if (req.method !== 'GET')
+      return sendStatus(res, record, 405, `the server does not allow this method on the requested resource`);
     // Authentication comes first: discovery is open to authenticated users, not to anyone.
     const authFailure = authenticate(bearer);
     if (authFailure !== undefined) return sendStatus(res, record, 401, 'Unauthorized');
 
     const continued = url.searchParams.has('continue');
     const rule = faults.find(
-      (f) => (f.times ?? 1) > 0 && matches(f.path, url.pathname) && (f.continued === undefined || f.continued === continued),
+      (f) =>
+        (f.times ?? 1) > 0 && matches(f.path, url.pathname) && (f.continued === undefined || f.continued === continued),
     );
     if (rule !== undefined) {
       if (rule.times !== undefined) rule.times--;
@@ -428,7 +429,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
             kind: r.kind,
             verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
           },
-          { name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] },
+          {
+            name: `${r.plural}/status`,
+            singularName: '',
+            namespaced: r.namespaced,
+            kind: r.kind,
+            verbs: ['get', 'patch', 'update'],
+          },
         ]),
       });
     }
@@ -451,7 +458,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         return { status: 400, message: 'continue key is not valid: illegal base64 data' };
       }
       if (decoded.v !== 'meta.k8s.io/v1' || typeof decoded.rv !== 'number' || typeof decoded.start !== 'string') {
-        return { status: 400, message: 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)' };
+        return {
+          status: 400,
+          message: 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+        };
       }
       if (decoded.rv < compactedBefore) {
         return {
@@ -476,7 +486,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       apiVersion: group === '' ? version : `${group}/${version}`,
       metadata: {
         resourceVersion: String(listRv),
-        ...(more ? { continue: encodeContinue(listRv, `${last.key}\u0000`), remainingItemCount: all.length - end } : {}),
+        ...(more
+          ? { continue: encodeContinue(listRv, `${last.key}\u0000`), remainingItemCount: all.length - end }
+          : {}),
       },
       items: page.map((s) => {
         if (!builtIn) return s.item;
@@ -618,7 +630,10 @@ function buildStore(
     if (group === '' && kind === 'Namespace') {
       r = { plural: 'namespaces', kind, namespaced: false };
       // The API server labels every namespace with its name (1.21+).
-      metadata.labels = { ...(metadata.labels as Record<string, string> | undefined), 'kubernetes.io/metadata.name': metadata.name };
+      metadata.labels = {
+        ...(metadata.labels as Record<string, string> | undefined),
+        'kubernetes.io/metadata.name': metadata.name,
+      };
     } else {
       r = groups.find((g) => g.group === group)?.resources.find((x) => x.kind === kind);
     }
@@ -629,7 +644,14 @@ function buildStore(
     metadata.resourceVersion = String(rv);
     metadata.creationTimestamp = '2026-01-01T00:00:00Z';
     metadata.managedFields = [
-      { manager: 'kubectl', operation: 'Update', apiVersion: String(obj.apiVersion), time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } },
+      {
+        manager: 'kubectl',
+        operation: 'Update',
+        apiVersion: String(obj.apiVersion),
+        time: '2026-01-01T00:00:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:metadata': {} },
+      },
     ];
     const item = { ...obj, metadata };
     const key = `${typeof metadata.namespace === 'string' ? metadata.namespace : ''}/${String(metadata.name)}`;
@@ -645,7 +667,10 @@ function buildStore(
 function gvk(o: unknown): { group: string; kind: string } {
   const obj = (o ?? {}) as { apiVersion?: unknown; kind?: unknown };
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
-  return { group: apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '', kind: typeof obj.kind === 'string' ? obj.kind : '' };
+  return {
+    group: apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '',
+    kind: typeof obj.kind === 'string' ? obj.kind : '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,7 +680,11 @@ function gvk(o: unknown): { group: string; kind: string } {
 export async function objectsOfManifests(paths: readonly string[]): Promise<unknown[]> {
   const snapshot = await createManifestSource({ paths }).read();
   return [
-    ...(snapshot.namespaces ?? []).map((ns) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: ns.labels } })),
+    ...(snapshot.namespaces ?? []).map((ns) => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns.name, labels: ns.labels },
+    })),
     ...snapshot.objects.map((o) => o.body),
   ];
 }
@@ -665,13 +694,16 @@ export function objectsOfFile(file: string): unknown[] {
   return parseManifestText(readFileSync(file, 'utf8'), file).objects.map((o) => o.obj);
 }
 
-/** `count` namespaces `ns-00000`... labelled `ns=<name>`, plus one default-deny NetworkPolicy each. */
-export function generatedObjects(count: number, options: { policies?: boolean } = {}): unknown[] {
+/**
+ * `count` namespaces `ns-00000`... labelled `ns=<name>`, plus a default-deny NetworkPolicy in each
+ * (or in every `policyEvery`-th one; none with `policies: false`).
+ */
+export function generatedObjects(count: number, options: { policies?: boolean; policyEvery?: number } = {}): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const name = `ns-${String(i).padStart(5, '0')}`;
     out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ns: name, team: `team-${i % 20}` } } });
-    if (options.policies !== false) {
+    if (options.policies !== false && i % (options.policyEvery ?? 1) === 0) {
       out.push({
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
@@ -689,6 +721,8 @@ export interface KubeconfigEntry {
   readonly caData?: string;
   readonly token?: string;
   readonly skipTLSVerify?: boolean;
+  /** An exec credential plugin instead of a token. */
+  readonly exec?: { readonly command: string; readonly args?: readonly string[] };
 }
 
 /** A kubeconfig (YAML text) with one cluster, user and context per entry. */
@@ -703,11 +737,23 @@ export function kubeconfigYaml(entries: readonly KubeconfigEntry[], currentConte
   lines.push('users:');
   for (const e of entries) {
     lines.push(`- name: ${q(`${e.context}-user`)}`, '  user:');
-    lines.push(e.token ? `    token: ${q(e.token)}` : '    {}');
+    if (e.exec) {
+      lines.push(
+        '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1beta1',
+        `      command: ${q(e.exec.command)}`,
+        `      args: [${(e.exec.args ?? []).map(q).join(', ')}]`,
+      );
+    } else lines.push(e.token ? `    token: ${q(e.token)}` : '    {}');
   }
   lines.push('contexts:');
   for (const e of entries) {
-    lines.push(`- name: ${q(e.context)}`, '  context:', `    cluster: ${q(`${e.context}-cluster`)}`, `    user: ${q(`${e.context}-user`)}`);
+    lines.push(
+      `- name: ${q(e.context)}`,
+      '  context:',
+      `    cluster: ${q(`${e.context}-cluster`)}`,
+      `    user: ${q(`${e.context}-user`)}`,
+    );
   }
   lines.push(`current-context: ${q(currentContext ?? entries[0]?.context ?? '')}`);
   return `${lines.join('\n')}\n`;

@@ -23,7 +23,8 @@ export function decodePng(png: Buffer): Image {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [depth, colour, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
-      if (depth !== 8 || interlace !== 0 || (colour !== 2 && colour !== 6)) throw new Error(`unsupported PNG (depth ${depth}, colour ${colour})`);
+      if (depth !== 8 || interlace !== 0 || (colour !== 2 && colour !== 6))
+        throw new Error(`unsupported PNG (depth ${depth}, colour ${colour})`);
       channels = colour === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
@@ -43,10 +44,26 @@ export function decodePng(png: Buffer): Image {
       const c = i >= channels ? previous[i - channels]! : 0;
       const x = line[i]!;
       current[i] =
-        filter === 0 ? x : filter === 1 ? x + a : filter === 2 ? x + b : filter === 3 ? x + ((a + b) >> 1) : x + paeth(a, b, c);
+        filter === 0
+          ? x
+          : filter === 1
+            ? x + a
+            : filter === 2
+              ? x + b
+              : filter === 3
+                ? x + ((a + b) >> 1)
+                : x + paeth(a, b, c);
     }
     for (let p = 0; p < width; p++) {
-      out.set([current[p * channels]!, current[p * channels + 1]!, current[p * channels + 2]!, channels === 4 ? current[p * channels + 3]! : 255], (y * width + p) * 4);
+      out.set(
+        [
+          current[p * channels]!,
+          current[p * channels + 1]!,
+          current[p * channels + 2]!,
+          channels === 4 ? current[p * channels + 3]! : 255,
+        ],
+        (y * width + p) * 4,
+      );
     }
     previous = current;
   }

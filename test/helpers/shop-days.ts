@@ -16,7 +16,11 @@ export const SHOP_DAY1: Readonly<Record<string, Labels>> = {
   sandbox: { ns: 'sandbox' },
   'kube-system': {},
 };
-export const SHOP_DAY2 = { ...SHOP_DAY1, 'team-b': { tenant: 'payments' }, 'team-c': { ns: 'team-c', tenant: 'search' } };
+export const SHOP_DAY2 = {
+  ...SHOP_DAY1,
+  'team-b': { tenant: 'payments' },
+  'team-c': { ns: 'team-c', tenant: 'search' },
+};
 export const SHOP_DAY3 = { ...SHOP_DAY1, 'team-b': { ns: 'team-b', tenant: 'payments', tier: 'gold' } };
 
 /** A temporary root with one folder per day (`day1`, `day2`, ...), each the examples' policies plus these namespaces. */

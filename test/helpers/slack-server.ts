@@ -302,7 +302,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
 
     'conversations.list': (params, token) => {
       needScope(token, 'channels:read');
-      const types = String(params.types ?? 'public_channel').split(',');
+      const types = (typeof params.types === 'string' ? params.types : 'public_channel').split(',');
       const list = [...channels.values()].filter(
         (c) =>
           types.includes(c.private ? 'private_channel' : 'public_channel') &&

@@ -62,9 +62,7 @@ export function issueServerCert(
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const san = seq(
     ...hosts.map((h) =>
-      isIP(h) === 4
-        ? tlv(0x87, Buffer.from(h.split('.').map(Number)))
-        : tlv(0x82, Buffer.from(h, 'ascii')),
+      isIP(h) === 4 ? tlv(0x87, Buffer.from(h.split('.').map(Number))) : tlv(0x82, Buffer.from(h, 'ascii')),
     ),
   );
   const der = buildCertificate({

@@ -57,6 +57,7 @@ describe('changes of a run', () => {
             baseline: 'resolved',
           },
         ],
+        tracked: true,
       },
     ]);
   });

@@ -298,6 +298,25 @@ describe('resolution', () => {
     expect(server.replies('C0SECURITY', server.topLevel('C0SECURITY')[0]!.ts)).toHaveLength(2);
   });
 
+  it('answers the undoing of news (a namespace created, then deleted) without a status line: there was nothing to fix', async () => {
+    await notifyRun(createHarness(table, server), {
+      cluster: 'prod-eu',
+      runId: RUN1,
+      events: [event({ type: 'namespace-created', namespace: 'tmp', after: 'owner=ci' })],
+      findings: [],
+    });
+    const result = await notifyRun(createHarness(table, server), {
+      cluster: 'prod-eu',
+      runId: RUN2,
+      events: [event({ type: 'namespace-deleted', namespace: 'tmp', before: 'owner=ci' })],
+      findings: [],
+    });
+    expect(result.messages.map((m) => m.role)).toEqual(['reply']);
+    const [digest] = server.topLevel('C0SECURITY');
+    expect(digest?.edits).toEqual([]);
+    expect(server.replies('C0SECURITY', digest!.ts)[0]?.text).toContain('resolved in run 2026-03-02 07:00 UTC: tmp');
+  });
+
   it('waits for the announcing digest when it is still undelivered, then threads under it', async () => {
     server.fail({ method: 'chat.postMessage', times: 2, fault: { kind: 'status', status: 500 } });
     await notifyRun(createHarness(table, server), run(RUN1));

@@ -212,7 +212,7 @@ describe('the GitHub Actions gate, run', () => {
   it('fails the job (exit 1) on a namespace without its label, and writes the SARIF to upload', async () => {
     const repo = repository('{}');
     const r = await runCli(inRepository(scan, repo));
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const sarif = JSON.parse(readFileSync(join(repo, 'labelguard.sarif'), 'utf8')) as Sarif;
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]?.tool.driver.name).toBe('labelguard');
@@ -224,13 +224,13 @@ describe('the GitHub Actions gate, run', () => {
     const repo = repository('{ ns: team-b }');
     const r = await runCli(inRepository(scan, repo));
     expect(r.stderr).toMatch(/prod: complete/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const sarif = JSON.parse(readFileSync(join(repo, 'labelguard.sarif'), 'utf8')) as Sarif;
     expect(sarif.runs[0]?.results).toEqual([]);
     const policy = githubCommands.find((c) => c[0] === 'policy')!;
     const out = join(repo, 'generated.yaml');
     const generated = await runCli([...inRepository(policy, repo).slice(0, -1), out]);
-    expect(generated.code).toBe(0);
+    expect(generated.code, generated.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(
       readFileSync(join(repo, 'deploy', 'admission', 'labelguard-kyverno.yaml'), 'utf8'),
     );
@@ -242,7 +242,7 @@ describe('the GitLab CI gate, run', () => {
     const scan = gitlabCommands.find((c) => c[0] === 'scan')!;
     const repo = repository('{ ns: wrong }');
     const r = await runCli(inRepository(scan, repo));
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const junit = readFileSync(join(repo, 'labelguard-junit.xml'), 'utf8');
     expect(junit).toMatch(/^<\?xml/);
     expect(junit).toContain('label-invalid');

@@ -16,9 +16,7 @@ export function runHash(record: Omit<RunData, 'hash'> & { hash?: string }): stri
 /** The digest of what a run wrote: its items' sort keys and the SHA-256 of each payload, in key order. */
 export function changesDigest(items: readonly (readonly [sk: string, data: string])[]): string {
   return hashOf(
-    items
-      .map(([sk, data]) => [sk, sha256Hex(data)])
-      .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)),
+    items.map(([sk, data]) => [sk, sha256Hex(data)]).sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)),
   );
 }
 
@@ -45,7 +43,12 @@ export function verifyChain(input: ChainInput): ChainVerification {
     last: runs.at(-1) ? { seq: runs.at(-1)!.keySeq, runId: runs.at(-1)!.data.runId } : null,
   };
   let startsAfterExpiry = false;
-  const broken = (seq: number, runId: string | null, reason: NonNullable<ChainVerification['broken']>['reason'], message: string): ChainVerification => ({
+  const broken = (
+    seq: number,
+    runId: string | null,
+    reason: NonNullable<ChainVerification['broken']>['reason'],
+    message: string,
+  ): ChainVerification => ({
     ...base,
     ok: false,
     startsAfterExpiry,
@@ -56,14 +59,25 @@ export function verifyChain(input: ChainInput): ChainVerification {
   for (const { keySeq, data } of runs) {
     const label = `run ${keySeq} (${data.runId ?? 'unknown time'})`;
     if (runHash(data) !== data.hash || data.seq !== keySeq || data.cluster !== input.cluster) {
-      return broken(keySeq, data.runId ?? null, 'hash-mismatch', `${label}: the record was altered: its content does not match its hash`);
+      return broken(
+        keySeq,
+        data.runId ?? null,
+        'hash-mismatch',
+        `${label}: the record was altered: its content does not match its hash`,
+      );
     }
     if (previous === null) {
       if (keySeq !== 1) {
         // The first record kept: the runs before it may have expired, but not before their time.
-        const prevExpiry = data.prevRunId === null ? null : Date.parse(data.prevRunId) / 1000 + data.retentionDays * DAY_SECONDS;
+        const prevExpiry =
+          data.prevRunId === null ? null : Date.parse(data.prevRunId) / 1000 + data.retentionDays * DAY_SECONDS;
         if (prevExpiry === null || prevExpiry > input.now) {
-          return broken(keySeq - 1, data.prevRunId, 'missing-run', `run ${keySeq - 1} (${data.prevRunId ?? 'unknown time'}) is missing, and it was not due to expire yet`);
+          return broken(
+            keySeq - 1,
+            data.prevRunId,
+            'missing-run',
+            `run ${keySeq - 1} (${data.prevRunId ?? 'unknown time'}) is missing, and it was not due to expire yet`,
+          );
         }
         startsAfterExpiry = true;
       } else if (data.prevHash !== null) {
@@ -71,25 +85,50 @@ export function verifyChain(input: ChainInput): ChainVerification {
       }
     } else {
       if (keySeq !== previous.seq + 1) {
-        return broken(previous.seq + 1, null, 'missing-run', `run ${previous.seq + 1} is missing: run ${keySeq} follows run ${previous.seq}`);
+        return broken(
+          previous.seq + 1,
+          null,
+          'missing-run',
+          `run ${previous.seq + 1} is missing: run ${keySeq} follows run ${previous.seq}`,
+        );
       }
       if (data.prevHash !== previous.hash || data.prevRunId !== previous.runId) {
-        return broken(keySeq, data.runId, 'link-mismatch', `${label}: its link does not match the hash of run ${previous.seq}`);
+        return broken(
+          keySeq,
+          data.runId,
+          'link-mismatch',
+          `${label}: its link does not match the hash of run ${previous.seq}`,
+        );
       }
     }
     // A record past its expiry may lose its items to TTL in any order: its changes are no longer evidence.
     if (data.expiresAt > input.now && changesDigest(input.changes.get(keySeq) ?? []) !== data.changes.digest) {
-      return broken(keySeq, data.runId, 'changes-mismatch', `${label}: the items it recorded were altered, added or removed`);
+      return broken(
+        keySeq,
+        data.runId,
+        'changes-mismatch',
+        `${label}: the items it recorded were altered, added or removed`,
+      );
     }
     previous = data;
   }
   if (input.seen !== null && input.seen.seq > 0) {
     const seen = runs.find((r) => r.keySeq === input.seen!.seq);
     if (previous === null || input.seen.seq > previous.seq) {
-      return broken(input.seen.seq, null, 'head-mismatch', `run ${input.seen.seq} was recorded (a later run saw it) but is missing`);
+      return broken(
+        input.seen.seq,
+        null,
+        'head-mismatch',
+        `run ${input.seen.seq} was recorded (a later run saw it) but is missing`,
+      );
     }
     if (seen !== undefined && seen.data.hash !== input.seen.hash) {
-      return broken(input.seen.seq, seen.data.runId, 'head-mismatch', `run ${input.seen.seq} differs from the record a later run saw`);
+      return broken(
+        input.seen.seq,
+        seen.data.runId,
+        'head-mismatch',
+        `run ${input.seen.seq} differs from the record a later run saw`,
+      );
     }
   }
   return { ...base, ok: true, startsAfterExpiry, broken: null };

@@ -127,6 +127,7 @@ function subjectOf(item: Item): SubjectRecord {
     channel: String(item.channel),
     runId: String(item.runId),
     resolvedRunId: str(item.resolvedRunId),
+    tracked: item.tracked !== false,
   };
 }
 
@@ -169,7 +170,7 @@ export function createDynamoOutbox(options: DynamoOutboxOptions): Outbox {
         if (attempt >= 10) throw new StoreError(`outbox: ${what} failed: the table kept throttling writes`);
         if (attempt > 0) await sleep(Math.min(2_000, 25 * 2 ** attempt));
         const out = await call(what, () => doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })));
-        pending = (out.UnprocessedItems?.[table] ?? []) as Item[];
+        pending = out.UnprocessedItems?.[table] ?? [];
       }
     }
   }
@@ -311,6 +312,7 @@ export function createDynamoOutbox(options: DynamoOutboxOptions): Outbox {
             digest: s.digest,
             channel: s.channel,
             runId: s.runId,
+            tracked: s.tracked,
             [TTL_ATTRIBUTE]: expiry(now),
           },
         },

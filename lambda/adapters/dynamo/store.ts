@@ -113,8 +113,8 @@ export interface DynamoStoreOptions {
 }
 
 const DAY_SECONDS = 86_400;
-const MAX_ERRORS = 200;
-const MAX_ERROR_LENGTH = 2_000;
+const MAX_ERRORS = 100;
+const MAX_ERROR_LENGTH = 1_000;
 /** Events per chunk item stay below this many characters of JSON. */
 const EVENTS_CHUNK_CHARS = 200_000;
 const NO_TOKEN = '-';
@@ -166,7 +166,14 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await call(what, () =>
-        doc.send(new QueryCommand({ TableName: table, ...input, ExclusiveStartKey: start, ...(pageSize ? { Limit: pageSize } : {}) })),
+        doc.send(
+          new QueryCommand({
+            TableName: table,
+            ...input,
+            ExclusiveStartKey: start,
+            ...(pageSize ? { Limit: pageSize } : {}),
+          }),
+        ),
       );
       out.push(...((page.Items ?? []) as Item[]));
       start = page.LastEvaluatedKey;
@@ -184,7 +191,9 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt >= 10) throw new StoreError(`store: ${what} failed: the table kept throttling writes`);
           if (attempt > 0) await sleep(Math.min(2_000, 25 * 2 ** attempt));
-          const result = await call(what, () => doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })));
+          const result = await call(what, () =>
+            doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
+          );
           pending = result.UnprocessedItems?.[table] ?? [];
         }
       }
@@ -213,7 +222,12 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     return item === undefined ? null : parseData<RunData>(item);
   }
 
-  async function runsByTime(cluster: string, range: TimeRange, newestFirst = false, limit?: number): Promise<RunData[]> {
+  async function runsByTime(
+    cluster: string,
+    range: TimeRange,
+    newestFirst = false,
+    limit?: number,
+  ): Promise<RunData[]> {
     const since = range.since ?? '';
     const until = range.until ?? '~';
     const input = {
@@ -307,7 +321,11 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
       ExpressionAttributeNames: { '#cpk': CURRENT_PK },
       ExpressionAttributeValues: { ':cpk': keys.current(cluster) },
     });
-    const maps: Record<VersionPrefix, Map<string, Version<unknown>>> = { 'NS#': new Map(), 'POL#': new Map(), 'FND#': new Map() };
+    const maps: Record<VersionPrefix, Map<string, Version<unknown>>> = {
+      'NS#': new Map(),
+      'POL#': new Map(),
+      'FND#': new Map(),
+    };
     for (const item of items) {
       const seq = seqOf(item);
       const sk = skOf(item);
@@ -315,7 +333,8 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
       if (seq > head || map === undefined) continue;
       const id = entityOf(sk);
       const seen = map.get(id);
-      if (seen === undefined || seen.seq < seq) map.set(id, { item, seq, at: String(item.at), data: parseData<unknown>(item) });
+      if (seen === undefined || seen.seq < seq)
+        map.set(id, { item, seq, at: String(item.at), data: parseData<unknown>(item) });
     }
     return {
       namespaces: maps['NS#'] as Map<string, Version<NamespaceData>>,
@@ -328,7 +347,8 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
 
   function stateOf(cluster: string, loaded: Loaded): ClusterState {
     const namespaces: Namespace[] = [];
-    for (const { data } of loaded.namespaces.values()) if (data.labels !== null) namespaces.push({ name: data.name, labels: data.labels });
+    for (const { data } of loaded.namespaces.values())
+      if (data.labels !== null) namespaces.push({ name: data.name, labels: data.labels });
     const policies: ResourceObject[] = [];
     for (const { data } of loaded.policies.values()) if (data.object !== null) policies.push(data.object);
     const findings: Finding[] = [];
@@ -346,7 +366,9 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     const loaded = await load(run.cluster, run.seq, Number.MAX_SAFE_INTEGER);
     const state = stateOf(run.cluster, loaded);
     if (hashOf(state) !== run.stateHash) {
-      options.logger?.warn(`the recorded state of ${run.cluster} at run ${run.seq} does not match its hash: run \`labelguard verify\``);
+      options.logger?.warn(
+        `the recorded state of ${run.cluster} at run ${run.seq} does not match its hash: run \`labelguard verify\``,
+      );
     }
     return { state, loaded };
   }
@@ -480,13 +502,20 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     let loaded: Promise<Loaded> | null = null;
     let baseline: Promise<ClusterState | null> | null = null;
     let done = false;
+    // The state a run checks with isUnchanged is the one it commits: hash it once (it can be large).
+    let lastHashed: { readonly state: ClusterState | null; readonly hash: string | null } | undefined;
+    const hashState = (state: ClusterState | null): string | null => {
+      if (lastHashed?.state !== state) lastHashed = { state, hash: state === null ? null : hashOf(state) };
+      return lastHashed.hash;
+    };
     const head = previous?.seq ?? 0;
     const loadBase = (): Promise<Loaded> =>
       (loaded ??= (async () => {
         // After a clean run, the current-state index; after an unfinished one, everything (to clean up).
         if (!dirty && previous !== null && previous.stateHash !== null) {
-          const current = await loadCurrent(cluster, head);
-          if (hashOf(stateOf(cluster, current)) === previous.stateHash) return current;
+          // An optimization only: any doubt (lag, a failed retirement, a table without the index) reads everything.
+          const current = await loadCurrent(cluster, head).catch(() => null);
+          if (current !== null && hashOf(stateOf(cluster, current)) === previous.stateHash) return current;
         }
         return load(cluster, head, head);
       })());
@@ -495,7 +524,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
       cluster,
       runId: at,
       previous: previous === null ? null : publicRun(previous),
-      isUnchanged: (state) => !dirty && previous !== null && (state === null ? null : hashOf(state)) === previous.stateHash,
+      isUnchanged: (state) => !dirty && previous !== null && hashState(state) === previous.stateHash,
       baseline: () =>
         (baseline ??= (async () => {
           if (previous === null || previous.stateHash === null) {
@@ -504,7 +533,9 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
           }
           const state = stateOf(cluster, await loadBase());
           if (hashOf(state) !== previous.stateHash) {
-            options.logger?.warn(`the recorded state of ${cluster} does not match run ${previous.seq}'s hash: run \`labelguard verify\``);
+            options.logger?.warn(
+              `the recorded state of ${cluster} does not match run ${previous.seq}'s hash: run \`labelguard verify\``,
+            );
           }
           return state;
         })()),
@@ -512,20 +543,26 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
         if (done) throw new StoreError(`run ${at} of ${cluster} is already finished`);
         done = true;
         const seq = (previous?.seq ?? 0) + 1;
-        const stateHash = run.state === null ? null : hashOf(run.state);
+        const stateHash = hashState(run.state);
         const unchanged = !dirty && previous !== null && stateHash === previous.stateHash && run.events.length === 0;
         const base = unchanged ? null : await loadBase();
         const plan = base === null ? emptyPlan() : planChanges(cluster, at, seq, token, base, run, previous);
 
         if (base !== null && base.leftovers.length > 0) {
-          await batchWrite(`cleaning up after an unfinished run of ${cluster}`, base.leftovers.map((item) => ({ DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } })));
+          await batchWrite(
+            `cleaning up after an unfinished run of ${cluster}`,
+            base.leftovers.map((item) => ({ DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } })),
+          );
         }
         if (previous === null) {
           await call(`registering ${cluster}`, () =>
             doc.send(new PutCommand({ TableName: table, Item: { [PK]: CLUSTERS_PK, [SK]: cluster, firstRunId: at } })),
           );
         }
-        await batchWrite(`recording the changes of ${cluster}`, plan.items.map((item) => ({ PutRequest: { Item: item } })));
+        await batchWrite(
+          `recording the changes of ${cluster}`,
+          plan.items.map((item) => ({ PutRequest: { Item: item } })),
+        );
 
         const { facts } = run;
         const content: Omit<RunData, 'hash'> = {
@@ -551,7 +588,9 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
         };
         const data: RunData = { ...content, hash: runHash(content) };
         if (nowMs() > leaseUntil - Math.min(60_000, leaseMs / 10)) {
-          throw new StoreError(`run ${at} of ${cluster} outlived its lease (${Math.round(leaseMs / 1000)} s) and was not recorded`);
+          throw new StoreError(
+            `run ${at} of ${cluster} outlived its lease (${Math.round(leaseMs / 1000)} s) and was not recorded`,
+          );
         }
         try {
           await doc.send(
@@ -574,7 +613,10 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
           );
         } catch (e) {
           if (isConditionFailure(e)) {
-            throw new StoreError(`run ${seq} of ${cluster} was recorded by another run meanwhile; run ${at} was not recorded`, { cause: e });
+            throw new StoreError(
+              `run ${seq} of ${cluster} was recorded by another run meanwhile; run ${at} was not recorded`,
+              { cause: e },
+            );
           }
           throw new StoreError(`store: recording run ${at} of ${cluster} failed: ${describeError(e)}`, { cause: e });
         }
@@ -584,7 +626,10 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
         const expiring = [...plan.superseded, ...(base?.unexpired ?? [])];
         if (expiring.length > 0) {
           try {
-            await batchWrite(`setting the expiry of superseded versions of ${cluster}`, expiring.map((item) => ({ PutRequest: { Item: item } })));
+            await batchWrite(
+              `setting the expiry of superseded versions of ${cluster}`,
+              expiring.map((item) => ({ PutRequest: { Item: item } })),
+            );
           } catch (e) {
             options.logger?.warn(describeError(e));
           }
@@ -635,7 +680,8 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     const nextNamespaces = new Map((state?.namespaces ?? []).map((n) => [n.name, n]));
     for (const [name, ns] of nextNamespaces) {
       const current = base.namespaces.get(name);
-      if (current !== undefined && current.data.labels !== null && labelsEqual(current.data.labels, ns.labels)) continue;
+      if (current !== undefined && current.data.labels !== null && labelsEqual(current.data.labels, ns.labels))
+        continue;
       put(keys.namespace(name, seq), { name, labels: ns.labels } satisfies NamespaceData, `namespace ${name}`, false);
       plan.counts.namespaces++;
       if (current !== undefined) supersede(current);
@@ -738,7 +784,8 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     if (run === undefined) return null;
     const { state, loaded } = await stateAfter(run);
     const firstSeen = new Map<string, string>();
-    for (const { data } of loaded?.findings.values() ?? []) if (data.state === 'open') firstSeen.set(data.key, data.openedAt);
+    for (const { data } of loaded?.findings.values() ?? [])
+      if (data.state === 'open') firstSeen.set(data.key, data.openedAt);
     return { run: publicRun(run), state, firstSeen };
   }
 
@@ -758,7 +805,16 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
 
     if (query.namespace === undefined) {
       for (const r of inRange) {
-        entries.push({ ...blank, rank: 0, at: r.runId, run: r.seq, type: 'run', cluster, status: r.status, counts: r.counts });
+        entries.push({
+          ...blank,
+          rank: 0,
+          at: r.runId,
+          run: r.seq,
+          type: 'run',
+          cluster,
+          status: r.status,
+          counts: r.counts,
+        });
       }
     }
     const versionCount = new Map<string, number>();
@@ -771,7 +827,17 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
       const run = bySeq.get(seq);
       if (seq < low || run === undefined) continue;
       const data = parseData<NamespaceData>(item);
-      entries.push({ ...blank, rank: 1, at: run.runId, run: seq, type: 'labels', cluster, namespace: data.name, labels: data.labels, version });
+      entries.push({
+        ...blank,
+        rank: 1,
+        at: run.runId,
+        run: seq,
+        type: 'labels',
+        cluster,
+        namespace: data.name,
+        labels: data.labels,
+        version,
+      });
     }
     let order = 2;
     for (const item of await eventItems(cluster, low, high)) {
@@ -783,9 +849,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
         entries.push({ ...e, rank: order++, at: run.runId, run: seq });
       }
     }
-    return entries
-      .sort((a, b) => a.run - b.run || a.rank - b.rank)
-      .map(({ rank: _rank, ...entry }) => entry);
+    return entries.sort((a, b) => a.run - b.run || a.rank - b.rank).map(({ rank: _rank, ...entry }) => entry);
   }
 
   async function verify(cluster: string): Promise<ChainVerification> {
@@ -803,7 +867,9 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
       }
     }
     const headItem = await call(`reading the lease of ${cluster}`, () =>
-      doc.send(new GetCommand({ TableName: table, Key: { [PK]: keys.cluster(cluster), [SK]: HEAD_SK }, ConsistentRead: true })),
+      doc.send(
+        new GetCommand({ TableName: table, Key: { [PK]: keys.cluster(cluster), [SK]: HEAD_SK }, ConsistentRead: true }),
+      ),
     );
     const seenSeq: unknown = headItem.Item?.seenSeq;
     const seenHash: unknown = headItem.Item?.seenHash;
@@ -841,12 +907,28 @@ function findingId(key: string): string {
   return sha256Hex(key).slice(0, 32);
 }
 
-function annotate(e: DriftEvent, at: string, previousRunId: string | null, firstSeen: ReadonlyMap<string, string>): StoredEvent {
+function annotate(
+  e: DriftEvent,
+  at: string,
+  previousRunId: string | null,
+  firstSeen: ReadonlyMap<string, string>,
+): StoredEvent {
   if (e.type === 'finding-opened') return { ...e, firstSeen: at };
   if (e.type !== 'finding-resolved') return e;
-  const key = JSON.stringify([e.key, e.namespace, e.policy?.kind ?? null, e.policy?.namespace ?? null, e.policy?.name ?? null, e.before]);
+  const key = JSON.stringify([
+    e.key,
+    e.namespace,
+    e.policy?.kind ?? null,
+    e.policy?.namespace ?? null,
+    e.policy?.name ?? null,
+    e.before,
+  ]);
   const first = firstSeen.get(key);
-  return { ...e, ...(first === undefined ? {} : { firstSeen: first }), ...(previousRunId === null ? {} : { lastSeen: previousRunId }) };
+  return {
+    ...e,
+    ...(first === undefined ? {} : { firstSeen: first }),
+    ...(previousRunId === null ? {} : { lastSeen: previousRunId }),
+  };
 }
 
 function driftEventOf(e: StoredEvent): DriftEvent {
@@ -877,7 +959,9 @@ function parseRun(item: Item): RunData {
 }
 
 function capErrors(errors: readonly string[]): string[] {
-  const kept = errors.slice(0, MAX_ERRORS).map((e) => (e.length > MAX_ERROR_LENGTH ? `${e.slice(0, MAX_ERROR_LENGTH)}…` : e));
+  const kept = errors
+    .slice(0, MAX_ERRORS)
+    .map((e) => (e.length > MAX_ERROR_LENGTH ? `${e.slice(0, MAX_ERROR_LENGTH)}…` : e));
   if (errors.length > MAX_ERRORS) kept.push(`… and ${errors.length - MAX_ERRORS} more`);
   return kept;
 }

@@ -7,7 +7,6 @@ import { EksError } from './errors.js';
 
 export { EksError, type EksErrorCode } from './errors.js';
 
-
 /** The EKS client as this adapter uses it (an EKSClient, or anything with the same `send`). */
 export type EksApi = Pick<EKSClient, 'send'>;
 
@@ -33,7 +32,8 @@ export async function describeEksCluster(eks: EksApi, name: string, region: stri
   } catch (e) {
     throw eksError(e, `DescribeCluster ${name} (${region})`);
   }
-  if (cluster === undefined) throw new EksError('eks-request-failed', `DescribeCluster ${name} (${region}): empty answer`);
+  if (cluster === undefined)
+    throw new EksError('eks-request-failed', `DescribeCluster ${name} (${region}): empty answer`);
   return {
     name: cluster.name ?? name,
     region,
@@ -43,7 +43,9 @@ export async function describeEksCluster(eks: EksApi, name: string, region: stri
     ...(cluster.status ? { status: cluster.status } : {}),
     ...(cluster.version ? { version: cluster.version } : {}),
     tags: cluster.tags ?? {},
-    ...(cluster.accessConfig?.authenticationMode ? { authenticationMode: cluster.accessConfig.authenticationMode } : {}),
+    ...(cluster.accessConfig?.authenticationMode
+      ? { authenticationMode: cluster.accessConfig.authenticationMode }
+      : {}),
   };
 }
 

@@ -75,8 +75,10 @@ export async function discoverEksClusters(
       }),
     ),
   );
-  const order = (a: { region: string; scope: EksAccountScope }, b: { region: string; scope: EksAccountScope }): number =>
-    compare(accountOf(a.scope), accountOf(b.scope)) || compare(a.region, b.region);
+  const order = (
+    a: { region: string; scope: EksAccountScope },
+    b: { region: string; scope: EksAccountScope },
+  ): number => compare(accountOf(a.scope), accountOf(b.scope)) || compare(a.region, b.region);
   clusters.sort((a, b) => order(a, b) || compare(a.info.name, b.info.name));
   failures.sort((a, b) => order(a, b) || compare(a.cluster ?? '', b.cluster ?? ''));
   return { clusters, failures };

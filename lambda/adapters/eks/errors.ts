@@ -2,7 +2,8 @@
 import { LabelguardError } from '../../errors.js';
 import { redactSecrets } from '../kube/redact.js';
 
-export type EksErrorCode = 'eks-cluster-not-found' | 'eks-access-denied' | 'eks-cluster-not-ready' | 'eks-request-failed';
+export type EksErrorCode =
+  'eks-cluster-not-found' | 'eks-access-denied' | 'eks-cluster-not-ready' | 'eks-request-failed';
 
 export class EksError extends LabelguardError {
   override readonly name = 'EksError';

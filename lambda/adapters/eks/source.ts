@@ -52,7 +52,10 @@ export function createEksClusterSource(options: EksSourceOptions): ClusterSource
       try {
         await tokens.token(); // fail early and clearly when the credentials cannot be had
       } catch (e) {
-        return failedRead(name, `cannot sign the EKS token: ${e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e)}`);
+        return failedRead(
+          name,
+          `cannot sign the EKS token: ${e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e)}`,
+        );
       }
       const kubeConfig = eksKubeConfig(info, options.region, tokens);
       return readWithKubeConfig(kubeConfig, name, {

@@ -116,7 +116,12 @@ export function createEksTokenProvider(options: EksTokenProviderOptions): EksTok
       signing ??= (async () => {
         try {
           const credentials = await options.credentials();
-          cached = await signEksToken({ cluster: options.cluster, region: options.region, credentials, signingDate: clock.now() });
+          cached = await signEksToken({
+            cluster: options.cluster,
+            region: options.region,
+            credentials,
+            signingDate: clock.now(),
+          });
           return cached;
         } finally {
           signing = undefined;

@@ -49,7 +49,7 @@ export async function acquireDirLock(dir: string, options: DirLockOptions = {}):
   const aside = join(dir, `.${LOCK_FILE}.${me.pid}.${me.token}`);
   await writeFile(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       try {
         await link(aside, file);
         break;
@@ -64,12 +64,16 @@ export async function acquireDirLock(dir: string, options: DirLockOptions = {}):
           await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
           continue;
         }
-        throw new StoreInUseError(dir, holder === null ? 'unknown holder' : `pid ${holder.pid} on ${holder.host} since ${holder.since}`);
+        throw new StoreInUseError(
+          dir,
+          holder === null ? 'unknown holder' : `pid ${holder.pid} on ${holder.host} since ${holder.since}`,
+        );
       }
       // The holder died without releasing: remove its lock, unless someone else already replaced it.
       attempt++;
       const again = await readHolder(file);
-      if (again !== undefined && again !== null && again.token === holder.token) await unlink(file).catch(ignoreMissing);
+      if (again !== undefined && again !== null && again.token === holder.token)
+        await unlink(file).catch(ignoreMissing);
     }
   } finally {
     await unlink(aside).catch(ignoreMissing);

@@ -90,11 +90,19 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   } catch (e) {
     await stop(server, client).catch(() => undefined);
     await lock.release();
-    throw e instanceof StoreError ? e : new StoreError(`cannot start the embedded store in ${options.dir}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw e instanceof StoreError
+      ? e
+      : new StoreError(
+          `cannot start the embedded store in ${options.dir}: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
   }
 }
 
-async function stop(server: ReturnType<typeof dynalite> | undefined, client: DynamoDBClient | undefined): Promise<void> {
+async function stop(
+  server: ReturnType<typeof dynalite> | undefined,
+  client: DynamoDBClient | undefined,
+): Promise<void> {
   client?.destroy();
   if (server === undefined || !server.listening) return;
   server.closeAllConnections();

@@ -10,9 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import {
+  ApiException,
   ApisApi,
   CoreV1Api,
+  HttpInfo,
   CustomObjectsApi,
   Observable,
   ServerConfiguration,
@@ -100,7 +103,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 4;
 export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOptions = {}): KubeClient {
   const cluster = kubeConfig.getCurrentCluster();
   const user = kubeConfig.getCurrentUser();
-  if (cluster === null) throw new KubeRequestError('config', `context "${kubeConfig.getCurrentContext()}" names no cluster`);
+  if (cluster === null)
+    throw new KubeRequestError('config', `context "${kubeConfig.getCurrentContext()}" names no cluster`);
   if (cluster.skipTLSVerify) {
     throw new KubeRequestError(
       'config',
@@ -121,16 +125,21 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
 
   // One keep-alive pool per cluster (the client would otherwise open a new TLS connection per request).
   // A proxied cluster keeps the client's own proxy agent.
+  // One TLS context per cluster, too: the CA is parsed once, not on every new connection.
   const userCert = readMaterial('client-certificate', user?.certFile, user?.certData);
+  const ca = readMaterial('certificate-authority', cluster.caFile, cluster.caData);
+  const key = readMaterial('client-key', user?.keyFile, user?.keyData);
   const agent =
     cluster.proxyUrl === undefined
       ? new Agent({
           keepAlive: true,
           maxSockets: maxInFlight,
           rejectUnauthorized: true,
-          ca: readMaterial('certificate-authority', cluster.caFile, cluster.caData),
-          cert: userCert,
-          key: readMaterial('client-key', user?.keyFile, user?.keyData),
+          secureContext: createSecureContext({
+            ...(ca ? { ca } : {}),
+            ...(userCert ? { cert: userCert } : {}),
+            ...(key ? { key } : {}),
+          }),
           ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
         })
       : undefined;
@@ -138,7 +147,13 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const auth = {
     getName: () => 'labelguard',
     async applySecurityAuthentication(context: RequestContext): Promise<void> {
-      await kubeConfig.applySecurityAuthentication(context);
+      // Credentials (an exec plugin, an EKS token, a token file) that cannot be had end the cluster's
+      // read at once, with a reason, instead of being retried like a network error.
+      await withDeadline(kubeConfig.applySecurityAuthentication(context), timeoutMs).catch((e: unknown) => {
+        if (e instanceof KubeRequestError) throw e;
+        const why = e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e);
+        throw new KubeRequestError('config', `cannot get credentials for this cluster: ${why}`, { cause: e });
+      });
       // An exec plugin may hand out a client certificate of its own: then keep the agent made for it.
       const made = context.getAgent() as Agent | undefined;
       const execCert = made?.options?.cert !== undefined && userCert === undefined;
@@ -161,7 +176,11 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     authMethods: { default: auth },
     middleware: [timeout],
   });
-  const core = new CoreV1Api(configuration);
+  // Namespaces come back as plain JSON: the generated processor would build a typed object per
+  // item (V1Namespace, V1ObjectMeta, Dates...) only for us to read name and labels, which is most of
+  // the CPU and garbage of a large cluster's read. The constructor takes a response processor;
+  // this one answers the one call we make, with the generated processor's error behaviour.
+  const core = new CoreV1Api(configuration, undefined, rawNamespaceListProcessor);
   const apis = new ApisApi(configuration);
   const custom = new CustomObjectsApi(configuration);
 
@@ -198,13 +217,21 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     stats,
     signal: controller.signal,
     async listNamespaces(page) {
-      const list = await call(() =>
+      const list: unknown = await call(() =>
         core.listNamespace({ limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) }),
       );
-      if (!Array.isArray(list.items)) throw invalidList('NamespaceList');
+      const body = list as { items?: unknown; metadata?: { continue?: unknown } } | null;
+      if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList('NamespaceList');
+      const token = body.metadata?.continue;
       return {
-        items: list.items.map((ns) => ({ name: ns.metadata?.name ?? '', labels: ns.metadata?.labels })),
-        continueToken: list.metadata?._continue || undefined,
+        items: (body.items as { metadata?: { name?: unknown; labels?: unknown } }[]).map((ns) => ({
+          name: typeof ns?.metadata?.name === 'string' ? ns.metadata.name : '',
+          labels:
+            typeof ns?.metadata?.labels === 'object' && ns.metadata.labels !== null
+              ? (ns.metadata.labels as Record<string, unknown>)
+              : undefined,
+        })),
+        continueToken: typeof token === 'string' && token !== '' ? token : undefined,
       };
     },
     async listResource(gvr, page) {
@@ -218,9 +245,13 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
         }),
       );
       const body = list as { items?: unknown; metadata?: { continue?: unknown } } | null;
-      if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList(`${gvr.plural} list`);
+      if (typeof body !== 'object' || body === null || !Array.isArray(body.items))
+        throw invalidList(`${gvr.plural} list`);
       const token = body.metadata?.continue;
-      return { items: body.items as unknown[], continueToken: typeof token === 'string' && token !== '' ? token : undefined };
+      return {
+        items: body.items as unknown[],
+        continueToken: typeof token === 'string' && token !== '' ? token : undefined,
+      };
     },
     async apiGroups() {
       const list = await call(() => apis.getAPIVersions());
@@ -251,6 +282,42 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       agent?.destroy();
     },
   };
+}
+
+type CoreV1ResponseProcessor = NonNullable<ConstructorParameters<typeof CoreV1Api>[2]>;
+
+/** `listNamespace` answered as parsed JSON (as CustomObjectsApi answers); errors as the generated code throws them. */
+const rawNamespaceListProcessor = {
+  async listNamespaceWithHttpInfo(response: ResponseContext): Promise<HttpInfo<unknown>> {
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
+      const data = JSON.parse(await response.body.text()) as unknown;
+      return new HttpInfo(response.httpStatusCode, response.headers, response.body, data);
+    }
+    if (response.httpStatusCode === 401) throw new ApiException(401, 'Unauthorized', undefined, response.headers);
+    throw new ApiException(
+      response.httpStatusCode,
+      'Unknown API Status Code!',
+      await response.getBodyAsAny(),
+      response.headers,
+    );
+  },
+} as unknown as CoreV1ResponseProcessor;
+
+/** `promise`, or a KubeRequestError('config') when it has not settled within `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new KubeRequestError('config', `cannot get credentials for this cluster: no answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function readMaterial(what: string, file: string | undefined, data: string | undefined): Buffer | undefined {

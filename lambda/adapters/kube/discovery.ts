@@ -75,7 +75,10 @@ export async function discoverPolicyKinds(client: KubeClient): Promise<Discovery
  * When discovery failed as a whole, which kinds exist is unknown: every kind the audit could use is
  * reported unread, so no finding relies on its absence.
  */
-export function undiscoveredReads(error: KubeRequestError, reason = `API discovery failed: ${error.message}`): KindRead[] {
+export function undiscoveredReads(
+  error: KubeRequestError,
+  reason = `API discovery failed: ${error.message}`,
+): KindRead[] {
   const status = error.kind === 'forbidden' ? 'forbidden' : 'failed';
   return [
     ...CATALOGUE.filter((k) => k.reportAbsent).map((k) => resourceName(k.plural, k.group)),
@@ -117,7 +120,14 @@ async function discoverGroup(
     for (const r of resources) {
       const k = remaining.find((x) => x.plural === r.name);
       if (k === undefined || !listable(r.verbs)) continue;
-      served.push({ group, version, plural: r.name, kind: r.kind || k.kind, namespaced: r.namespaced, resource: resourceName(r.name, group) });
+      served.push({
+        group,
+        version,
+        plural: r.name,
+        kind: r.kind || k.kind,
+        namespaced: r.namespaced,
+        resource: resourceName(r.name, group),
+      });
       remaining = remaining.filter((x) => x !== k);
     }
   }
@@ -141,13 +151,26 @@ async function discoverGatekeeper(client: KubeClient, info: ApiGroupInfo | undef
       // The constraint kinds are unknown: the whole group is unread.
       return {
         served: [],
-        reads: [{ resource: group, status: readStatusOf(error), reason: `discovery of ${group}/${version} failed: ${error.message}` }],
+        reads: [
+          {
+            resource: group,
+            status: readStatusOf(error),
+            reason: `discovery of ${group}/${version} failed: ${error.message}`,
+          },
+        ],
       };
     }
     for (const r of resources) {
       if (r.name.includes('/') || seen.has(r.name) || !listable(r.verbs)) continue;
       seen.add(r.name);
-      served.push({ group, version, plural: r.name, kind: r.kind, namespaced: r.namespaced, resource: resourceName(r.name, group) });
+      served.push({
+        group,
+        version,
+        plural: r.name,
+        kind: r.kind,
+        namespaced: r.namespaced,
+        resource: resourceName(r.name, group),
+      });
     }
   }
   served.sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
@@ -162,5 +185,7 @@ function listable(verbs: readonly string[]): boolean {
 }
 
 function asKubeError(e: unknown): KubeRequestError {
-  return e instanceof KubeRequestError ? e : new KubeRequestError('invalid-response', e instanceof Error ? e.message : String(e));
+  return e instanceof KubeRequestError
+    ? e
+    : new KubeRequestError('invalid-response', e instanceof Error ? e.message : String(e));
 }

@@ -165,7 +165,8 @@ export function classifyKubeError(e: unknown, context: { cancelled: boolean; tim
       return new KubeRequestError('tls', `TLS verification failed: ${TLS_WORDS[code] ?? code} (${code})`, { cause: e });
     }
     if (UNREACHABLE_CODES.has(code)) {
-      const words = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : 'unreachable';
+      const words =
+        code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : 'unreachable';
       return new KubeRequestError('unreachable', `${words} (${code})`, { cause: e });
     }
     if (RESET_CODES.has(code)) {
@@ -196,7 +197,8 @@ function fromHttpStatus(
   const serverSays = body?.message ? `: ${firstLine(body.message)}` : '';
   const retryAfterMs = parseRetryAfter(headers['retry-after']);
   const extra = { status, cause, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-  if (status === 401) return new KubeRequestError('unauthorized', `401 Unauthorized: the cluster rejected the credentials`, extra);
+  if (status === 401)
+    return new KubeRequestError('unauthorized', `401 Unauthorized: the cluster rejected the credentials`, extra);
   if (status === 403) return new KubeRequestError('forbidden', `403 Forbidden${serverSays}`, extra);
   if (status === 404) return new KubeRequestError('not-found', `404 Not Found${serverSays}`, extra);
   if (status === 410) {
@@ -207,7 +209,8 @@ function fromHttpStatus(
     });
   }
   if (status === 429) return new KubeRequestError('throttled', `429 Too Many Requests${serverSays}`, extra);
-  if (status >= 500) return new KubeRequestError('server-error', `${status} ${reasonPhrase(status)}${serverSays}`, extra);
+  if (status >= 500)
+    return new KubeRequestError('server-error', `${status} ${reasonPhrase(status)}${serverSays}`, extra);
   return new KubeRequestError('rejected', `${status} ${reasonPhrase(status)}${serverSays}`, extra);
 }
 
@@ -235,7 +238,8 @@ function statusBody(raw: unknown): StatusBody | undefined {
 function headersOf(raw: unknown): Record<string, string> {
   if (typeof raw !== 'object' || raw === null) return {};
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (typeof v === 'string') out[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>))
+    if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
 }
 

@@ -8,7 +8,13 @@ export {
   type KubeconfigSourceOptions,
   type KubeconfigSourcesOptions,
 } from './source.js';
-export { contextNames, kubeConfigForContext, kubeconfigFromText, loadKubeconfigFiles, selectContexts } from './kubeconfig.js';
+export {
+  contextNames,
+  kubeConfigForContext,
+  kubeconfigFromText,
+  loadKubeconfigFiles,
+  selectContexts,
+} from './kubeconfig.js';
 export { createKubeClient, safeUrl, type KubeClient, type KubeClientOptions } from './client.js';
 export { readCluster, listAll, DEFAULT_PAGE_SIZE, type ReadClusterOptions } from './read-cluster.js';
 export { discoverPolicyKinds, type DiscoveryResult, type ServedKind } from './discovery.js';

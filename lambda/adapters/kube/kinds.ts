@@ -53,7 +53,12 @@ export const CATALOGUE: readonly CatalogueKind[] = [
     kind: 'BaselineAdminNetworkPolicy',
     reportAbsent: true,
   },
-  { group: 'policy.networking.k8s.io', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', reportAbsent: false },
+  {
+    group: 'policy.networking.k8s.io',
+    plural: 'clusternetworkpolicies',
+    kind: 'ClusterNetworkPolicy',
+    reportAbsent: false,
+  },
   { group: 'security.istio.io', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', reportAbsent: true },
   { group: 'kyverno.io', plural: 'clusterpolicies', kind: 'ClusterPolicy', reportAbsent: true },
   { group: 'kyverno.io', plural: 'policies', kind: 'Policy', reportAbsent: true },

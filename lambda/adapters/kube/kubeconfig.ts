@@ -44,9 +44,13 @@ export function kubeconfigFromText(text: string, file = 'kubeconfig'): KubeConfi
   try {
     kc.loadFromString(text);
   } catch (e) {
-    throw new InputError(file, `not a valid kubeconfig: ${e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e)}`, {
-      cause: e,
-    });
+    throw new InputError(
+      file,
+      `not a valid kubeconfig: ${e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e)}`,
+      {
+        cause: e,
+      },
+    );
   }
   return kc;
 }
@@ -68,7 +72,8 @@ export function selectContexts(kubeConfig: KubeConfig, which: 'current' | 'all' 
   if (which === 'current') {
     const current = kubeConfig.getCurrentContext();
     if (!current) throw new UsageError('the kubeconfig sets no current-context: give --context NAME or --all-contexts');
-    if (!known.includes(current)) throw new UsageError(`the current-context "${current}" is not defined in the kubeconfig`);
+    if (!known.includes(current))
+      throw new UsageError(`the current-context "${current}" is not defined in the kubeconfig`);
     return [current];
   }
   const unknown = which.filter((c) => !known.includes(c));
@@ -93,7 +98,8 @@ export function kubeConfigForContext(kubeConfig: KubeConfig, context: string): K
 }
 
 function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
-  const has = <T extends { name: string }>(list: readonly T[], name: string): boolean => list.some((x) => x.name === name);
+  const has = <T extends { name: string }>(list: readonly T[], name: string): boolean =>
+    list.some((x) => x.name === name);
   for (const c of from.getClusters()) if (!has(into.getClusters(), c.name)) into.addCluster(c);
   for (const u of from.getUsers()) if (!has(into.getUsers(), u.name)) into.addUser(u);
   for (const c of from.getContexts()) if (!has(into.getContexts(), c.name)) into.addContext(c);

@@ -67,10 +67,19 @@ export async function createLiveSources(request: LiveSourcesRequest): Promise<Cl
   if ((request.contexts?.length ?? 0) > 0 && request.allContexts) {
     throw new UsageError('give --context NAME or --all-contexts, not both');
   }
-  const flagsAskKube = request.kubeconfig !== undefined || (request.contexts?.length ?? 0) > 0 || request.allContexts === true;
+  const flagsAskKube =
+    request.kubeconfig !== undefined || (request.contexts?.length ?? 0) > 0 || request.allContexts === true;
   if (flagsAskKube || request.currentContextByDefault) {
-    const kubeConfig = loadKubeconfig(request.kubeconfig, request.env, request.currentContextByDefault === true && !flagsAskKube);
-    const which = request.allContexts ? 'all' : (request.contexts?.length ?? 0) > 0 ? (request.contexts ?? []) : 'current';
+    const kubeConfig = loadKubeconfig(
+      request.kubeconfig,
+      request.env,
+      request.currentContextByDefault === true && !flagsAskKube,
+    );
+    const which = request.allContexts
+      ? 'all'
+      : (request.contexts?.length ?? 0) > 0
+        ? (request.contexts ?? [])
+        : 'current';
     for (const context of selectContexts(kubeConfig, which)) {
       sources.push(createKubeconfigSource({ kubeConfig, context, ...(read ? { read } : {}) }));
     }
@@ -81,7 +90,9 @@ export async function createLiveSources(request: LiveSourcesRequest): Promise<Cl
     if (c.kind !== 'kubeconfig') continue;
     const kubeConfig = loadKubeconfig(c.kubeconfig, request.env, false);
     const [context] = selectContexts(kubeConfig, c.context === undefined ? 'current' : [c.context]);
-    sources.push(createKubeconfigSource({ kubeConfig, context: context ?? '', name: c.name, ...(read ? { read } : {}) }));
+    sources.push(
+      createKubeconfigSource({ kubeConfig, context: context ?? '', name: c.name, ...(read ? { read } : {}) }),
+    );
   }
 
   // EKS clusters and fleets
@@ -104,7 +115,12 @@ export async function createLiveSources(request: LiveSourcesRequest): Promise<Cl
       ...(request.clock ? { clock: request.clock } : {}),
     });
     const common = { ...(request.clock ? { clock: request.clock } : {}), ...(read ? { read } : {}) };
-    const eksSource = (name: string, cluster: string, region: string, scope: { roleArn?: string; externalId?: string }): ClusterSource =>
+    const eksSource = (
+      name: string,
+      cluster: string,
+      region: string,
+      scope: { roleArn?: string; externalId?: string },
+    ): ClusterSource =>
       eks.createEksClusterSource({
         name,
         cluster,
@@ -154,7 +170,11 @@ export function parseEksSpec(spec: string, defaultRegion: string | undefined): {
   return { cluster: m[1] ?? spec, region };
 }
 
-function loadKubeconfig(file: string | undefined, env: LiveEnvironment, implicit: boolean): ReturnType<typeof loadKubeconfigFiles> {
+function loadKubeconfig(
+  file: string | undefined,
+  env: LiveEnvironment,
+  implicit: boolean,
+): ReturnType<typeof loadKubeconfigFiles> {
   if (file !== undefined) return loadKubeconfigFiles([file]);
   const files = env.kubeconfigPaths.length > 0 ? env.kubeconfigPaths : env.home ? [`${env.home}/.kube/config`] : [];
   if (files.length === 0 && implicit) throw nothingToScan();

@@ -19,8 +19,12 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export function toNamespace(item: NamespaceItem): Namespace | InputProblem {
   if (item.name === '') return { message: 'namespaces: an item without metadata.name was skipped' };
+  const raw = item.labels ?? {};
+  // Labels from the API server are strings: keep the parsed object as it is (it is ours), unless not.
+  if (Object.values(raw).every((v) => typeof v === 'string'))
+    return { name: item.name, labels: raw as Record<string, string> };
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(item.labels ?? {})) if (typeof v === 'string') labels[k] = v;
+  for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
   return { name: item.name, labels };
 }
 
@@ -36,7 +40,8 @@ export function toResourceObject(item: unknown, listed: ListedKind): ResourceObj
     return { message: `${resource}: an item without metadata.name was skipped` };
   }
   const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : null;
-  const apiVersion = typeof obj.apiVersion === 'string' && obj.apiVersion !== '' ? obj.apiVersion : groupVersion(listed);
+  const apiVersion =
+    typeof obj.apiVersion === 'string' && obj.apiVersion !== '' ? obj.apiVersion : groupVersion(listed);
   const kind = typeof obj.kind === 'string' && obj.kind !== '' ? obj.kind : listed.kind;
   // The item is ours (fresh from the response's JSON): complete and slim it in place, no copies.
   obj.apiVersion = apiVersion;

@@ -43,7 +43,11 @@ export interface KubeconfigSourcesOptions {
 /** One source per selected context, named by the context. Throws UsageError for unknown contexts. */
 export function createKubeconfigSources(options: KubeconfigSourcesOptions): ClusterSource[] {
   return selectContexts(options.kubeConfig, options.contexts ?? 'current').map((context) =>
-    createKubeconfigSource({ kubeConfig: options.kubeConfig, context, ...(options.read ? { read: options.read } : {}) }),
+    createKubeconfigSource({
+      kubeConfig: options.kubeConfig,
+      context,
+      ...(options.read ? { read: options.read } : {}),
+    }),
   );
 }
 

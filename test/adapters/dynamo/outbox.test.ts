@@ -62,6 +62,7 @@ function recording(cluster: string, runId = RUN): OutboxRecording {
         channel: '#security',
         runId,
         resolvedRunId: null,
+        tracked: true,
       },
     ],
     resolved: [],
@@ -163,7 +164,15 @@ describe('the DynamoDB outbox (against dynalite)', () => {
       new Map([
         [
           key,
-          { key, baseline: 'team-b', digest: `${RUN}#0001`, channel: '#security', runId: RUN, resolvedRunId: null },
+          {
+            key,
+            baseline: 'team-b',
+            digest: `${RUN}#0001`,
+            channel: '#security',
+            runId: RUN,
+            resolvedRunId: null,
+            tracked: true,
+          },
         ],
       ]),
     );

@@ -67,7 +67,10 @@ describe('recording runs', () => {
   it('records a run, and replays the same run id without a single write, reporting the same result', async () => {
     const store = storeOn(table);
     const first = await recordRun(store, shopSnapshot(DAY1), day(1), clock);
-    expect(first.recording).toMatchObject({ status: 'recorded', run: { seq: 1, runId: day(1), status: 'complete', prevHash: null } });
+    expect(first.recording).toMatchObject({
+      status: 'recorded',
+      run: { seq: 1, runId: day(1), status: 'complete', prevHash: null },
+    });
 
     table.resetWrites();
     const replay = await recordRun(store, shopSnapshot(TEAM_B_UNLABELLED), day(1), clock);
@@ -81,7 +84,9 @@ describe('recording runs', () => {
   });
 
   it('costs an unchanged cluster two writes a run, whatever its size', async () => {
-    const namespaces = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`ns-${i}`, { ns: `ns-${i}`, team: `t${i % 7}` }]));
+    const namespaces = Object.fromEntries(
+      Array.from({ length: 600 }, (_, i) => [`ns-${i}`, { ns: `ns-${i}`, team: `t${i % 7}` }]),
+    );
     const snapshot = shopSnapshot({ ...DAY1, ...namespaces });
     const store = storeOn(table);
     await recordRun(store, snapshot, day(1), clock);
@@ -99,7 +104,10 @@ describe('recording runs', () => {
     const store = storeOn(table);
     await recordRun(store, shopSnapshot(DAY1), day(1), clock);
     const second = await recordRun(store, shopSnapshot(TEAM_B_UNLABELLED), day(2), clock);
-    expect(second.recording.status === 'recorded' && second.recording.run.changes).toMatchObject({ namespaces: 1, policies: 0 });
+    expect(second.recording.status === 'recorded' && second.recording.run.changes).toMatchObject({
+      namespaces: 1,
+      policies: 0,
+    });
     expect(second.drift?.map((e) => e.type)).toEqual(
       expect.arrayContaining(['label-removed', 'selection-lost', 'finding-opened']),
     );
@@ -179,7 +187,11 @@ describe('concurrent runs', () => {
     const next = await recordRun(store, shopSnapshot(TEAM_B_UNLABELLED), day(3), clock);
     expect(next.recording).toMatchObject({ status: 'recorded', run: { seq: 2 } });
     await expect(
-      zombie.session.commit({ facts: (await store.runs('shop'))[0]!, state: await zombie.session.baseline(), events: [] }),
+      zombie.session.commit({
+        facts: (await store.runs('shop'))[0]!,
+        state: await zombie.session.baseline(),
+        events: [],
+      }),
     ).rejects.toThrow(/outlived its lease/);
     expect((await store.verify('shop')).ok).toBe(true);
   });
@@ -190,16 +202,29 @@ describe('concurrent runs', () => {
     const opened = await store.openRun('shop', day(2));
     if (opened.kind !== 'new') throw new Error('expected a new run');
     // Another writer (a bug, or a hand edit) puts run 2 first.
-    await doc(table).send(new PutCommand({ TableName: table.tableName, Item: { pk: 'C#shop', sk: 'RUN#0000000002', seq: 2, data: '{}' } }));
+    await doc(table).send(
+      new PutCommand({ TableName: table.tableName, Item: { pk: 'C#shop', sk: 'RUN#0000000002', seq: 2, data: '{}' } }),
+    );
     const baseline = await opened.session.baseline();
     const labels = baseline!.namespaces.map((n) => (n.name === 'team-b' ? { ...n, labels: {} } : n));
     await expect(
-      opened.session.commit({ facts: (await store.runs('shop'))[0]!, state: { ...baseline!, namespaces: labels }, events: [] }),
+      opened.session.commit({
+        facts: (await store.runs('shop'))[0]!,
+        state: { ...baseline!, namespaces: labels },
+        events: [],
+      }),
     ).rejects.toThrow(/recorded by another run/);
-    await doc(table).send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk: 'RUN#0000000002' } }));
+    await doc(table).send(
+      new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk: 'RUN#0000000002' } }),
+    );
     expect((await items(table, 'NS#team-b#')).map((i) => i.seq)).toEqual([1, 2]); // the failed run's leftover
 
-    const next = await recordRun(storeOn(table, { holder: 'next', exclusive: true }), shopSnapshot(DAY1), day(3), clock);
+    const next = await recordRun(
+      storeOn(table, { holder: 'next', exclusive: true }),
+      shopSnapshot(DAY1),
+      day(3),
+      clock,
+    );
     expect(next.recording).toMatchObject({ status: 'recorded', run: { seq: 2 } });
     expect(next.drift).toEqual([]); // diffed against run 1, not against the leftover
     expect((await items(table, 'NS#team-b#')).map((i) => i.seq)).toEqual([1]);
@@ -253,7 +278,9 @@ describe('reading history', () => {
     expect(atNoon?.run.seq).toBe(1);
     expect(atNoon?.state?.namespaces).toEqual(one.result.namespaces);
     expect(atNoon?.state?.findings).toEqual(one.result.findings);
-    expect((await store.stateAt('shop', day(2)))?.state?.namespaces.find((n) => n.name === 'team-b')?.labels).toEqual({ tenant: 'payments' });
+    expect((await store.stateAt('shop', day(2)))?.state?.namespaces.find((n) => n.name === 'team-b')?.labels).toEqual({
+      tenant: 'payments',
+    });
   });
 });
 
@@ -277,7 +304,10 @@ kind: NetworkPolicy
 metadata: { name: big, namespace: team-a, annotations: { note: ${big} } }
 spec: { podSelector: {}, policyTypes: [Ingress] }
 `;
-    const snapshot = snapshotOfText(`apiVersion: v1\nkind: Namespace\nmetadata: { name: team-a, labels: { ns: team-a } }\n---\n${policies}`, 'shop');
+    const snapshot = snapshotOfText(
+      `apiVersion: v1\nkind: Namespace\nmetadata: { name: team-a, labels: { ns: team-a } }\n---\n${policies}`,
+      'shop',
+    );
     const store = storeOn(table);
     await recordRun(store, snapshot, day(1), clock);
     const [item] = await items(table, 'POL#');
@@ -335,7 +365,9 @@ describe('verify', () => {
         Key: { pk: 'C#shop', sk: 'NS#team-b#0000000003' },
         UpdateExpression: 'SET #data = :data',
         ExpressionAttributeNames: { '#data': 'data' },
-        ExpressionAttributeValues: { ':data': JSON.stringify({ name: 'team-b', labels: { ns: 'team-b', tenant: 'other' } }) },
+        ExpressionAttributeValues: {
+          ':data': JSON.stringify({ name: 'team-b', labels: { ns: 'team-b', tenant: 'other' } }),
+        },
       }),
     );
     expect((await store.verify('shop')).broken).toMatchObject({ seq: 3, reason: 'changes-mismatch' });
@@ -344,7 +376,8 @@ describe('verify', () => {
   it('names a removed run, and a removed latest run a later run had seen', async () => {
     const store = storeOn(table);
     await fourRuns(store);
-    const del = (sk: string): Promise<unknown> => doc(table).send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk } }));
+    const del = (sk: string): Promise<unknown> =>
+      doc(table).send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk } }));
     await del('RUN#0000000004');
     // Run 4's lease saw run 3 as the latest: removing run 4 alone cannot be seen until a later run...
     expect((await store.verify('shop')).ok).toBe(true);
@@ -357,7 +390,9 @@ describe('verify', () => {
     await fourRuns(store);
     const opened = await store.openRun('shop', day(9)); // takes the lease: records that run 4 is the latest
     if (opened.kind === 'new') await opened.session.abandon();
-    await doc(table).send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk: 'RUN#0000000004' } }));
+    await doc(table).send(
+      new DeleteCommand({ TableName: table.tableName, Key: { pk: 'C#shop', sk: 'RUN#0000000004' } }),
+    );
     expect((await store.verify('shop')).broken).toMatchObject({ seq: 4, reason: 'head-mismatch' });
   });
 });
@@ -382,7 +417,10 @@ describe('a store that goes away mid-run', () => {
     table.onRequest = async (command) => {
       if (command === 'BatchWriteItemCommand' && ++batches === 2) await table.stopServer();
     };
-    const changed = shopSnapshot({ ...TEAM_B_UNLABELLED, ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`new-${i}`, { ns: `new-${i}` }])) });
+    const changed = shopSnapshot({
+      ...TEAM_B_UNLABELLED,
+      ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`new-${i}`, { ns: `new-${i}` }])),
+    });
     const failed = await recordRun(store, changed, day(2), clock);
     expect(failed.recording).toMatchObject({ status: 'failed', error: { name: 'StoreError' } });
     expect(failed.recording.status === 'failed' && failed.recording.error).toBeInstanceOf(StoreError);
@@ -392,7 +430,7 @@ describe('a store that goes away mid-run', () => {
     table = await table.restart();
     clock.advance(120_000); // the dead run's lease expires
     const reopened = storeOn(table, { holder: 'after-restart' });
-    const leftovers = (await items(table)).filter((i) => typeof i.seq === 'number' && (i.seq as number) >= 2);
+    const leftovers = (await items(table)).filter((i) => typeof i.seq === 'number' && i.seq >= 2);
     expect(leftovers.length).toBeGreaterThan(0);
     expect((await reopened.history({ cluster: 'shop' })).filter((e) => e.type === 'run')).toHaveLength(1);
 

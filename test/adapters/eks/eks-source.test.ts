@@ -12,7 +12,9 @@ import { createEksClusterSource } from '../../../lambda/adapters/eks/source.js';
 import { CredentialStore, ENV_CREDENTIALS, startEksEndpoint, type EksEndpoint } from '../../helpers/eks-endpoint.js';
 import { generatedObjects, startKubeApiServer, type KubeApiServer } from '../../helpers/kube-api-server.js';
 
-const base = memoizeCredentials(() => Promise.resolve({ accessKeyId: ENV_CREDENTIALS.accessKeyId, secretAccessKey: ENV_CREDENTIALS.secretAccessKey }));
+const base = memoizeCredentials(() =>
+  Promise.resolve({ accessKeyId: ENV_CREDENTIALS.accessKeyId, secretAccessKey: ENV_CREDENTIALS.secretAccessKey }),
+);
 const FAST = { retry: { attempts: 2, baseDelayMs: 5 }, timeoutMs: 2_000 };
 
 describe('EKS clusters', () => {
@@ -21,9 +23,18 @@ describe('EKS clusters', () => {
   let clock = Date.now();
   const servers: KubeApiServer[] = [];
   let eks: EksEndpoint;
-  const access = () => createEksAccess({ baseCredentials: base, sessionName: 'labelguard-scan', eksEndpoint: eks.url, stsEndpoint: eks.url });
+  const access = () =>
+    createEksAccess({
+      baseCredentials: base,
+      sessionName: 'labelguard-scan',
+      eksEndpoint: eks.url,
+      stsEndpoint: eks.url,
+    });
 
-  const server = async (name: string, extra: Partial<Parameters<typeof startKubeApiServer>[0]> = {}): Promise<KubeApiServer> => {
+  const server = async (
+    name: string,
+    extra: Partial<Parameters<typeof startKubeApiServer>[0]> = {},
+  ): Promise<KubeApiServer> => {
     const s = await startKubeApiServer({
       name,
       objects: generatedObjects(5),
@@ -38,7 +49,11 @@ describe('EKS clusters', () => {
     eks = await startEksEndpoint({
       credentials,
       roles: [
-        { arn: 'arn:aws:iam::222222222222:role/labelguard-reader', externalId: 'lg-prod', trustedAccounts: ['111111111111'] },
+        {
+          arn: 'arn:aws:iam::222222222222:role/labelguard-reader',
+          externalId: 'lg-prod',
+          trustedAccounts: ['111111111111'],
+        },
       ],
       deny: ['111111111111/ap-south-1'],
     });
@@ -52,7 +67,13 @@ describe('EKS clusters', () => {
   });
 
   it('describes a cluster: endpoint, CA, status, tags, authentication mode', async () => {
-    eks.clusters.push({ name: 'described', region: 'eu-west-1', endpoint: 'https://x.example', caData: 'Q0E=', tags: { team: 'a' } });
+    eks.clusters.push({
+      name: 'described',
+      region: 'eu-west-1',
+      endpoint: 'https://x.example',
+      caData: 'Q0E=',
+      tags: { team: 'a' },
+    });
     const a = access();
     await expect(describeEksCluster(a.eksFor({}, 'eu-west-1'), 'described', 'eu-west-1')).resolves.toMatchObject({
       name: 'described',
@@ -82,7 +103,13 @@ describe('EKS clusters', () => {
     );
     const acc = access();
     const source = (cluster: string) =>
-      createEksClusterSource({ cluster, region: 'eu-west-1', eks: acc.eksFor({}, 'eu-west-1'), credentials: base, read: FAST });
+      createEksClusterSource({
+        cluster,
+        region: 'eu-west-1',
+        eks: acc.eksFor({}, 'eu-west-1'),
+        credentials: base,
+        read: FAST,
+      });
     const good = await source('cluster-a').read();
     expect(good.namespaces?.map((n) => n.name)).toHaveLength(5);
     expect(good.reads.every((r) => r.status === 'complete' || r.status === 'not-installed')).toBe(true);
@@ -124,7 +151,9 @@ describe('EKS clusters', () => {
       clock: { now: () => new Date(clock) },
       read: { ...FAST, pageSize: 2, maxInFlight: 1 },
     }).read();
-    expect(snapshot.namespaces?.map((n) => n.name)).toEqual(generatedObjects(6, { policies: false }).map((o) => (o as { metadata: { name: string } }).metadata.name));
+    expect(snapshot.namespaces?.map((n) => n.name)).toEqual(
+      generatedObjects(6, { policies: false }).map((o) => (o as { metadata: { name: string } }).metadata.name),
+    );
     expect(s.tokensSeen.size).toBe(2);
     expect(s.requests.filter((r) => r.status === 401)).toEqual([]);
   });
@@ -176,7 +205,11 @@ describe('EKS clusters', () => {
     // DescribeCluster ran as the assumed role (an ASIA session key), and so did the tokens.
     const describes = eks.calls.filter((c) => c.action === 'DescribeCluster' && c.params.name?.startsWith('prod-'));
     expect(describes.every((c) => c.accessKeyId.startsWith('ASIA'))).toBe(true);
-    expect([...s1.tokensSeen].every((t) => Buffer.from(t.slice(11), 'base64url').toString().includes('X-Amz-Security-Token='))).toBe(true);
+    expect(
+      [...s1.tokensSeen].every((t) =>
+        Buffer.from(t.slice(11), 'base64url').toString().includes('X-Amz-Security-Token='),
+      ),
+    ).toBe(true);
 
     const wrongId = await createEksClusterSource({
       cluster: 'prod-1',
@@ -192,10 +225,23 @@ describe('EKS clusters', () => {
   it('discovers clusters by tags across accounts and regions; a region it cannot list is a failed cluster', async () => {
     const s = await server('tagged');
     eks.clusters.push(
-      { name: 'tagged', region: 'eu-central-1', endpoint: s.url, caData: s.caData, tags: { 'labelguard/scan': 'true', env: 'prod' } },
+      {
+        name: 'tagged',
+        region: 'eu-central-1',
+        endpoint: s.url,
+        caData: s.caData,
+        tags: { 'labelguard/scan': 'true', env: 'prod' },
+      },
       { name: 'untagged', region: 'eu-central-1', endpoint: s.url, caData: s.caData, tags: { env: 'prod' } },
       { name: 'off', region: 'eu-central-1', endpoint: s.url, caData: s.caData, tags: { 'labelguard/scan': 'false' } },
-      { name: 'tagged', region: 'us-west-2', account: '222222222222', endpoint: s.url, caData: s.caData, tags: { 'labelguard/scan': 'true' } },
+      {
+        name: 'tagged',
+        region: 'us-west-2',
+        account: '222222222222',
+        endpoint: s.url,
+        caData: s.caData,
+        tags: { 'labelguard/scan': 'true' },
+      },
     );
     const acc = access();
     const options = {
@@ -209,14 +255,24 @@ describe('EKS clusters', () => {
     };
     const found = await discoverEksClusters(options);
     // Ordered by account (222222222222 before the caller's own, "default"), then region and name.
-    expect(found.clusters.map((c) => `${c.info.name}@${c.region}`)).toEqual(['tagged@us-west-2', 'tagged@eu-central-1']);
+    expect(found.clusters.map((c) => `${c.info.name}@${c.region}`)).toEqual([
+      'tagged@us-west-2',
+      'tagged@eu-central-1',
+    ]);
     expect(found.failures).toEqual([
-      expect.objectContaining({ region: 'ap-south-1', reason: expect.stringContaining('AccessDeniedException') as string }),
+      expect.objectContaining({
+        region: 'ap-south-1',
+        reason: expect.stringContaining('AccessDeniedException') as string,
+      }),
     ]);
 
     const sources = await createEksDiscoverySources({ ...options, name: 'fleet', read: FAST });
     // Same name in two regions: the region tells them apart.
-    expect(sources.map((x) => x.cluster)).toEqual(['tagged@us-west-2', 'tagged@eu-central-1', 'fleet:default/ap-south-1']);
+    expect(sources.map((x) => x.cluster)).toEqual([
+      'tagged@us-west-2',
+      'tagged@eu-central-1',
+      'fleet:default/ap-south-1',
+    ]);
     const failed = await sources[2]!.read();
     expect(failed.namespaces).toBeNull();
     expect(failed.reads[0]?.reason).toMatch(/^EKS discovery failed: ListClusters \(ap-south-1\): access denied/);
@@ -226,7 +282,12 @@ describe('EKS clusters', () => {
     const paged = await startEksEndpoint({
       credentials,
       pageSize: 2,
-      clusters: ['c1', 'c2', 'c3', 'c4', 'c5'].map((name) => ({ name, region: 'eu-west-3', endpoint: 'https://e', caData: 'x' })),
+      clusters: ['c1', 'c2', 'c3', 'c4', 'c5'].map((name) => ({
+        name,
+        region: 'eu-west-3',
+        endpoint: 'https://e',
+        caData: 'x',
+      })),
     });
     try {
       const acc = createEksAccess({ baseCredentials: base, sessionName: 'labelguard-scan', eksEndpoint: paged.url });
@@ -239,7 +300,13 @@ describe('EKS clusters', () => {
   });
 
   it('a cluster that is not ACTIVE is failed with its status', async () => {
-    eks.clusters.push({ name: 'creating', region: 'eu-west-1', endpoint: 'https://e', caData: 'x', status: 'CREATING' });
+    eks.clusters.push({
+      name: 'creating',
+      region: 'eu-west-1',
+      endpoint: 'https://e',
+      caData: 'x',
+      status: 'CREATING',
+    });
     const snapshot = await createEksClusterSource({
       cluster: 'creating',
       region: 'eu-west-1',

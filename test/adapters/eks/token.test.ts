@@ -30,7 +30,12 @@ function goldenStore(): CredentialStore {
 
 describe('signEksToken', () => {
   it('reproduces the aws-iam-authenticator golden vector byte for byte', async () => {
-    const t = await signEksToken({ cluster: GOLDEN.cluster, region: GOLDEN.region, credentials: GOLDEN.credentials, signingDate: GOLDEN.date });
+    const t = await signEksToken({
+      cluster: GOLDEN.cluster,
+      region: GOLDEN.region,
+      credentials: GOLDEN.credentials,
+      signingDate: GOLDEN.date,
+    });
     expect(t.token.startsWith('k8s-aws-v1.')).toBe(true);
     expect(t.token).not.toMatch(/=/);
     expect(decode(t.token)).toBe(GOLDEN.url);
@@ -52,11 +57,18 @@ describe('signEksToken', () => {
     expect(t.expiresAt).toEqual(expiration);
     const store = new CredentialStore();
     store.add({ ...GOLDEN.credentials, sessionToken: 'FwoGZXIvYXdzEXAMPLE+/=', account: '1', arn: 'x' });
-    expect(verifyEksToken(t.token, { clusterName: GOLDEN.cluster, credentials: store, now: GOLDEN.date })).toMatchObject({ ok: true });
+    expect(
+      verifyEksToken(t.token, { clusterName: GOLDEN.cluster, credentials: store, now: GOLDEN.date }),
+    ).toMatchObject({ ok: true });
   });
 
   it('uses the regional STS host of the cluster region (and the China partition host)', async () => {
-    const cn = await signEksToken({ cluster: 'c', region: 'cn-north-1', credentials: GOLDEN.credentials, signingDate: GOLDEN.date });
+    const cn = await signEksToken({
+      cluster: 'c',
+      region: 'cn-north-1',
+      credentials: GOLDEN.credentials,
+      signingDate: GOLDEN.date,
+    });
     expect(new URL(decode(cn.token)).host).toBe('sts.cn-north-1.amazonaws.com.cn');
   });
 });
@@ -68,7 +80,10 @@ describe('the EKS authenticator checks (test API server)', () => {
   it('accepts the golden token for its cluster, and rejects it for another cluster or when stale', () => {
     const token = encode(GOLDEN.url);
     expect(verify(token)).toMatchObject({ ok: true });
-    expect(verify(token, 'other-cluster')).toEqual({ ok: false, reason: expect.stringContaining('SignatureDoesNotMatch') as string });
+    expect(verify(token, 'other-cluster')).toEqual({
+      ok: false,
+      reason: expect.stringContaining('SignatureDoesNotMatch') as string,
+    });
     expect(verify(token, GOLDEN.cluster, new Date(GOLDEN.date.getTime() + 16 * 60_000))).toEqual({
       ok: false,
       reason: 'X-Amz-Date parameter is expired (15 minute expiration)',
@@ -84,7 +99,11 @@ describe('the EKS authenticator checks (test API server)', () => {
     ['not a URL', encode('not a url'), 'malformed'],
     ['http', tamper((u) => u.replace('https://', 'http://')), 'scheme'],
     ['a foreign host', tamper((u) => u.replace('sts.us-west-2.amazonaws.com', 'sts.evil.example.com')), 'hostname'],
-    ['a host that only ends like STS', tamper((u) => u.replace('sts.us-west-2', 'sts.us-west-2.amazonaws.com.evil')), 'hostname'],
+    [
+      'a host that only ends like STS',
+      tamper((u) => u.replace('sts.us-west-2', 'sts.us-west-2.amazonaws.com.evil')),
+      'hostname',
+    ],
     ['a path', tamper((u) => u.replace('.com/?', '.com/path?')), 'path'],
     ['a duplicate key', tamper((u) => `${u}&Action=GetCallerIdentity`), 'duplicate'],
     ['a duplicate key in other case', tamper((u) => `${u}&action=GetCallerIdentity`), 'duplicate'],
@@ -95,7 +114,11 @@ describe('the EKS authenticator checks (test API server)', () => {
     ['X-Amz-Expires negative', tamper((u) => u.replace('X-Amz-Expires=60', 'X-Amz-Expires=-1')), 'Expires'],
     ['X-Amz-Expires not a number', tamper((u) => u.replace('X-Amz-Expires=60', 'X-Amz-Expires=abc')), 'Expires'],
     ['a malformed date', tamper((u) => u.replace('20230428T000000Z', '2023-04-28')), 'X-Amz-Date'],
-    ['an unknown access key', tamper((u) => u.replace(/ASIAR2TG44V6AS3ZZE7C/, 'ASIAXXXXXXXXXXXXXXXX')), 'InvalidClientTokenId'],
+    [
+      'an unknown access key',
+      tamper((u) => u.replace(/ASIAR2TG44V6AS3ZZE7C/, 'ASIAXXXXXXXXXXXXXXXX')),
+      'InvalidClientTokenId',
+    ],
     ['a changed signature', tamper((u) => u.replace(/e211dba7/, 'e211dba8')), 'SignatureDoesNotMatch'],
   ])('rejects %s', (_what, token, reason) => {
     const result = verify(token);

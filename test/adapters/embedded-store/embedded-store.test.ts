@@ -50,7 +50,10 @@ describe('the embedded store', () => {
 
   it('gives a second process on the same directory a clear "store in use" error, not a crash', async () => {
     await open();
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'lambda/cli/main.ts'), 'verify', '--store-dir', dir], {
+    const config = join(dir, 'no-wait.yaml');
+    await writeFile(config, 'store:\n  lockWaitSeconds: 0\n');
+    const args = [join(ROOT, 'lambda/cli/main.ts'), 'verify', '--store-dir', dir, '--config', config];
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), args, {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -60,6 +63,20 @@ describe('the embedded store', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/^labelguard: store in use: /);
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('waits a while for the other user to finish before giving up', async () => {
+    const first = await open();
+    const waiting = openEmbeddedStore({
+      dir,
+      retentionDays: 400,
+      clock: createTestClock(),
+      lock: { waitMs: 5_000, pollMs: 20 },
+    });
+    setTimeout(() => void first.close(), 200);
+    const second = await waiting;
+    opened.push(second);
+    expect(await second.store.clusters()).toEqual([]);
   });
 
   it('takes over the lock of a process that died without releasing it', async () => {

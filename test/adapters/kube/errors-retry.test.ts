@@ -8,14 +8,25 @@ import { backoffDelay, createSemaphore, DEFAULT_RETRY_POLICY } from '../../../la
 const ctx = { cancelled: false, timeoutMs: 1000 };
 const apiException = (code: number, body?: unknown, headers: Record<string, string> = {}) =>
   Object.assign(new Error(`HTTP-Code: ${code}`), { code, body, headers });
-const systemError = (code: string) => Object.assign(new Error(`request to https://h/api?x=1 failed, reason: ${code}`), { name: 'FetchError', code });
+const systemError = (code: string) =>
+  Object.assign(new Error(`request to https://h/api?x=1 failed, reason: ${code}`), { name: 'FetchError', code });
 
 describe('classifyKubeError', () => {
   it.each([
     [apiException(401), 'unauthorized', false, true],
-    [apiException(403, JSON.stringify({ kind: 'Status', message: 'namespaces is forbidden: User "u" cannot list' })), 'forbidden', false, false],
+    [
+      apiException(403, JSON.stringify({ kind: 'Status', message: 'namespaces is forbidden: User "u" cannot list' })),
+      'forbidden',
+      false,
+      false,
+    ],
     [apiException(404, '404 page not found\n'), 'not-found', false, false],
-    [apiException(410, JSON.stringify({ message: 'too old', metadata: { continue: 'next' } })), 'expired', false, false],
+    [
+      apiException(410, JSON.stringify({ message: 'too old', metadata: { continue: 'next' } })),
+      'expired',
+      false,
+      false,
+    ],
     [apiException(429, undefined, { 'Retry-After': '3' }), 'throttled', true, false],
     [apiException(503), 'server-error', true, false],
     [apiException(400), 'rejected', false, false],
@@ -24,7 +35,12 @@ describe('classifyKubeError', () => {
     [systemError('ECONNRESET'), 'connection-reset', true, false],
     [systemError('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls', false, true],
     [systemError('SELF_SIGNED_CERT_IN_CHAIN'), 'tls', false, true],
-    [Object.assign(new Error('The user aborted a request.'), { name: 'AbortError', type: 'aborted' }), 'timeout', true, false],
+    [
+      Object.assign(new Error('The user aborted a request.'), { name: 'AbortError', type: 'aborted' }),
+      'timeout',
+      true,
+      false,
+    ],
     [new SyntaxError('Unexpected end of JSON input'), 'invalid-response', true, false],
   ] as const)('%s → %s', (error, kind, retryable, clusterLevel) => {
     const e = classifyKubeError(error, ctx);
@@ -34,10 +50,16 @@ describe('classifyKubeError', () => {
   });
 
   it('keeps the Status message, Retry-After and the 410 continue token', () => {
-    expect(classifyKubeError(apiException(403, JSON.stringify({ message: 'x is forbidden' })), ctx).message).toBe('403 Forbidden: x is forbidden');
+    expect(classifyKubeError(apiException(403, JSON.stringify({ message: 'x is forbidden' })), ctx).message).toBe(
+      '403 Forbidden: x is forbidden',
+    );
     expect(classifyKubeError(apiException(429, undefined, { 'retry-after': '2' }), ctx).retryAfterMs).toBe(2000);
-    expect(classifyKubeError(apiException(410, JSON.stringify({ metadata: { continue: 'tok' } })), ctx).continueToken).toBe('tok');
-    expect(classifyKubeError(Object.assign(new Error('aborted'), { name: 'AbortError' }), { ...ctx, cancelled: true }).kind).toBe('cancelled');
+    expect(
+      classifyKubeError(apiException(410, JSON.stringify({ metadata: { continue: 'tok' } })), ctx).continueToken,
+    ).toBe('tok');
+    expect(
+      classifyKubeError(Object.assign(new Error('aborted'), { name: 'AbortError' }), { ...ctx, cancelled: true }).kind,
+    ).toBe('cancelled');
   });
 });
 
@@ -48,8 +70,14 @@ describe('redactSecrets', () => {
     ['{"authorization":"s3cr3t-value"}', '{"authorization":"[redacted]"}'],
     ['Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic [redacted]'],
     [`token ${token} rejected`, 'token k8s-aws-v1.[redacted] rejected'],
-    ['GET https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Credential=AKID%2F1&X-Amz-Signature=abc done', 'GET [presigned-url-redacted] done'],
-    ['X-Amz-Security-Token=FwoG%2Fabc&X-Amz-Signature=ff', 'X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]'],
+    [
+      'GET https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Credential=AKID%2F1&X-Amz-Signature=abc done',
+      'GET [presigned-url-redacted] done',
+    ],
+    [
+      'X-Amz-Security-Token=FwoG%2Fabc&X-Amz-Signature=ff',
+      'X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]',
+    ],
     ['bearer abc.def-ghi', 'bearer [redacted]'],
     ['403 Forbidden: namespaces is forbidden', '403 Forbidden: namespaces is forbidden'],
   ])('%s', (input, output) => {

@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEksTokenProvider } from '../../../lambda/adapters/eks/token.js';
 import { eksKubeConfig } from '../../../lambda/adapters/eks/source.js';
 import { kubeconfigFromText } from '../../../lambda/adapters/kube/kubeconfig.js';
-import { createKubeconfigSource, readWithKubeConfig, type KubeReadOptions } from '../../../lambda/adapters/kube/source.js';
+import {
+  createKubeconfigSource,
+  readWithKubeConfig,
+  type KubeReadOptions,
+} from '../../../lambda/adapters/kube/source.js';
 import {
   DEFAULT_AUDIT_SETTINGS,
   type ClusterResult,
@@ -110,7 +114,7 @@ interface Case {
   readonly faults?: readonly FaultRule[];
   readonly server?: Partial<KubeApiServerOptions>;
   /** Build the source differently (TLS, kubeconfig or token problems). */
-  readonly source?: 'refused' | 'skip-tls' | 'wrong-token' | 'eks-expired';
+  readonly source?: 'refused' | 'skip-tls' | 'wrong-token' | 'eks-expired' | 'exec-fails';
   readonly onRequest?: (server: KubeApiServer, request: RecordedRequest) => void;
   readonly status: ClusterStatus;
   readonly reads?: Readonly<Record<string, ReadStatus>>;
@@ -136,14 +140,16 @@ const CASES: readonly Case[] = [
     faults: [status(403, NS)],
     status: 'failed',
     reads: { namespaces: 'forbidden', 'networkpolicies.networking.k8s.io': 'complete' },
-    error: /^namespaces: forbidden: 403 Forbidden: namespaces is forbidden: User "labelguard" cannot list resource "namespaces" in API group "" at the cluster scope$/,
+    error:
+      /^namespaces: forbidden: 403 Forbidden: namespaces is forbidden: User "labelguard" cannot list resource "namespaces" in API group "" at the cluster scope$/,
   },
   {
     name: '403 on NetworkPolicies',
     faults: [status(403, NP)],
     status: 'partial',
     reads: { 'networkpolicies.networking.k8s.io': 'forbidden' },
-    error: /networkpolicies\.networking\.k8s\.io: forbidden: 403 Forbidden: networkpolicies\.networking\.k8s\.io is forbidden/,
+    error:
+      /networkpolicies\.networking\.k8s\.io: forbidden: 403 Forbidden: networkpolicies\.networking\.k8s\.io is forbidden/,
     silent: ['namespace-unprotected'],
   },
   {
@@ -176,14 +182,23 @@ const CASES: readonly Case[] = [
     name: '403 on everything (the role is not bound)',
     faults: [status(403, /^\/api(s\/[^/]+\/[^/]+\/[^/]+)?\/?.*$/)],
     status: 'failed',
-    reads: { namespaces: 'forbidden', 'networkpolicies.networking.k8s.io': 'forbidden', 'clusterpolicies.kyverno.io': 'forbidden' },
+    reads: {
+      namespaces: 'forbidden',
+      'networkpolicies.networking.k8s.io': 'forbidden',
+      'clusterpolicies.kyverno.io': 'forbidden',
+    },
   },
   // --- 404: not installed, or a broken proxy in front of a built-in API
   {
     name: '404 on a CRD list after discovery (uninstalled mid-scan)',
-    faults: [{ path: CCNP, fault: { kind: 'status', code: 404, message: 'the server could not find the requested resource' } }],
+    faults: [
+      { path: CCNP, fault: { kind: 'status', code: 404, message: 'the server could not find the requested resource' } },
+    ],
     status: 'complete',
-    reads: { 'ciliumclusterwidenetworkpolicies.cilium.io': 'not-installed', 'ciliumnetworkpolicies.cilium.io': 'complete' },
+    reads: {
+      'ciliumclusterwidenetworkpolicies.cilium.io': 'not-installed',
+      'ciliumnetworkpolicies.cilium.io': 'complete',
+    },
   },
   {
     name: '404 on the built-in NetworkPolicy API (a broken proxy, not "not installed")',
@@ -239,7 +254,8 @@ const CASES: readonly Case[] = [
     faults: [status(500, NS, { continued: true })],
     status: 'failed',
     reads: { namespaces: 'failed' },
-    error: /namespaces: failed: 500 Internal Server Error: Internal error occurred: etcdserver: request timed out \(after 3 attempts\)/,
+    error:
+      /namespaces: failed: 500 Internal Server Error: Internal error occurred: etcdserver: request timed out \(after 3 attempts\)/,
   },
   {
     name: '503 from an aggregated API group (discovery of cilium.io/v2)',
@@ -308,14 +324,16 @@ const CASES: readonly Case[] = [
     name: 'TLS: the server certificate is from another CA',
     server: { tls: issueServerCert(createTestCa('some other CA')) },
     status: 'failed',
-    error: /^namespaces: failed: TLS verification failed: the server certificate is not signed by the cluster CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
+    error:
+      /^namespaces: failed: TLS verification failed: the server certificate is not signed by the cluster CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
     check: (s) => expect(s?.requests).toEqual([]),
   },
   {
     name: 'TLS: the certificate is for another host',
     server: { tls: issueServerCert(testCa(), ['other.example.com']) },
     status: 'failed',
-    error: /TLS verification failed: the server certificate is not valid for this host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/,
+    error:
+      /TLS verification failed: the server certificate is not valid for this host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/,
   },
   {
     name: 'TLS: the certificate has expired',
@@ -349,6 +367,13 @@ const CASES: readonly Case[] = [
     error: /^namespaces: failed: 401 Unauthorized: the cluster rejected the credentials$/,
   },
   {
+    name: 'the credentials cannot be had (the exec plugin fails)',
+    source: 'exec-fails',
+    status: 'failed',
+    error: /^namespaces: failed: cannot get credentials for this cluster: /,
+    check: (s) => expect(s?.requests).toEqual([]),
+  },
+  {
     name: 'an EKS token the cluster finds expired (its clock 20 minutes ahead)',
     source: 'eks-expired',
     status: 'failed',
@@ -372,16 +397,23 @@ describe('fault matrix', () => {
   const baseline = new Map<string, ClusterResult>();
   let healthy: ClusterResult;
 
-  const sourceFor = (name: string, server: { url: string; caData: string }, extra: { token?: string; skipTLSVerify?: boolean } = {}) =>
+  const sourceFor = (
+    name: string,
+    server: { url: string; caData: string },
+    extra: { token?: string; skipTLSVerify?: boolean; exec?: { command: string; args?: string[] } } = {},
+  ) =>
     createKubeconfigSource({
       kubeConfig: kubeconfigFromText(
-        kubeconfigYaml([{ context: name, server: server.url, caData: server.caData, token: extra.token ?? TOKEN, ...extra }]),
+        kubeconfigYaml([
+          { context: name, server: server.url, caData: server.caData, token: extra.token ?? TOKEN, ...extra },
+        ]),
       ),
       context: name,
       read: FAST,
     });
 
-  const scan = (sources: ClusterSource[]) => runScan({ sources, clock, concurrency: sources.length }, DEFAULT_AUDIT_SETTINGS);
+  const scan = (sources: ClusterSource[]) =>
+    runScan({ sources, clock, concurrency: sources.length }, DEFAULT_AUDIT_SETTINGS);
 
   beforeAll(async () => {
     for (const [name, objects] of [
@@ -392,7 +424,11 @@ describe('fault matrix', () => {
       neighbours.push(s);
       neighbourSources.push(sourceFor(name, s));
     }
-    const reference = await startKubeApiServer({ name: 'faulty', objects: SCENARIO, auth: { kind: 'bearer', tokens: [TOKEN] } });
+    const reference = await startKubeApiServer({
+      name: 'faulty',
+      objects: SCENARIO,
+      auth: { kind: 'bearer', tokens: [TOKEN] },
+    });
     try {
       const results = await scan([...neighbourSources, sourceFor('faulty', reference)]);
       for (const r of results) baseline.set(r.cluster, r);
@@ -411,7 +447,12 @@ describe('fault matrix', () => {
     expect(healthy.errors).toEqual([]);
     expect(healthy.namespaces.map((n) => n.name)).toEqual(SCENARIO_NAMESPACES);
     expect(new Set(healthy.findings.map((f) => `${f.rule}:${f.namespace}`))).toEqual(
-      new Set(['label-missing:team-b', 'namespace-unprotected:sandbox', 'peer-selects-nothing:team-a', 'enforcement-missing:null']),
+      new Set([
+        'label-missing:team-b',
+        'namespace-unprotected:sandbox',
+        'peer-selects-nothing:team-a',
+        'enforcement-missing:null',
+      ]),
     );
     expect(CASES.length).toBeGreaterThanOrEqual(20);
   });
@@ -445,7 +486,11 @@ describe('fault matrix', () => {
           region: 'eu-west-1',
           credentials: () => Promise.resolve({ ...ENV_CREDENTIALS }),
         });
-        const kc = eksKubeConfig({ name: 'faulty', region: 'eu-west-1', endpoint: server.url, caData: server.caData, tags: {} }, 'eu-west-1', tokens);
+        const kc = eksKubeConfig(
+          { name: 'faulty', region: 'eu-west-1', endpoint: server.url, caData: server.caData, tags: {} },
+          'eu-west-1',
+          tokens,
+        );
         source = {
           cluster: 'faulty',
           read: () => readWithKubeConfig(kc, 'faulty', { ...FAST, onUnauthorized: () => tokens.invalidate() }),
@@ -454,6 +499,14 @@ describe('fault matrix', () => {
         source = sourceFor('faulty', server, {
           ...(c.source === 'wrong-token' ? { token: 'not-the-token-7d1e' } : {}),
           ...(c.source === 'skip-tls' ? { skipTLSVerify: true } : {}),
+          ...(c.source === 'exec-fails'
+            ? {
+                exec: {
+                  command: process.execPath,
+                  args: ['-e', 'process.stderr.write("no SSO session"); process.exit(3)'],
+                },
+              }
+            : {}),
         });
       }
     }
@@ -469,7 +522,11 @@ describe('fault matrix', () => {
       for (const [resource, expected] of Object.entries(c.reads ?? {})) {
         expect(result.reads.find((r) => r.resource === resource)?.status, resource).toBe(expected);
       }
-      if (c.error) expect(result.errors.some((e) => c.error?.test(e)), JSON.stringify(result.errors, null, 1)).toBe(true);
+      if (c.error)
+        expect(
+          result.errors.some((e) => c.error?.test(e)),
+          JSON.stringify(result.errors, null, 1),
+        ).toBe(true);
       if (c.status === 'complete') expect(result.errors).toEqual([]);
       for (const read of result.reads) {
         if (read.status === 'failed' || read.status === 'forbidden') expect(read.reason, read.resource).toBeTruthy();
@@ -488,7 +545,8 @@ describe('fault matrix', () => {
       expect(result.findings.map(keyOf).filter((k) => !allowed.has(k))).toEqual([]);
       for (const rule of c.silent ?? []) expect(result.findings.filter((f) => f.rule === rule)).toEqual([]);
       // A cluster of which nothing could be read claims nothing at all (not even cluster-wide findings).
-      if (result.reads.every((r) => r.status === 'failed' || r.status === 'forbidden')) expect(result.findings).toEqual([]);
+      if (result.reads.every((r) => r.status === 'failed' || r.status === 'forbidden'))
+        expect(result.findings).toEqual([]);
 
       // The neighbours are untouched.
       expect(summary(results[0])).toEqual(summary(baseline.get('north')));
@@ -500,7 +558,8 @@ describe('fault matrix', () => {
       expect(text).not.toContain('k8s-aws-v1.');
       for (const token of server?.tokensSeen ?? []) expect(text).not.toContain(token);
 
-      if (c.name.startsWith('429 with Retry-After')) expect(elapsed).toBeGreaterThanOrEqual(FAST.retry?.maxRetryAfterMs ?? 0);
+      if (c.name.startsWith('429 with Retry-After'))
+        expect(elapsed).toBeGreaterThanOrEqual(FAST.retry?.maxRetryAfterMs ?? 0);
       c.check?.(server, result);
     } finally {
       await server?.close();

@@ -40,10 +40,13 @@ describe('createLiveSources', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const names = async (request: Parameters<typeof createLiveSources>[0]) => (await createLiveSources(request)).map((s) => s.cluster);
+  const names = async (request: Parameters<typeof createLiveSources>[0]) =>
+    (await createLiveSources(request)).map((s) => s.cluster);
 
   it('reads the current context by default, merging KUBECONFIG the way kubectl does', async () => {
-    expect(await names({ currentContextByDefault: true, env: env([first, join(dir, 'missing.yaml'), second]) })).toEqual(['alpha']);
+    expect(
+      await names({ currentContextByDefault: true, env: env([first, join(dir, 'missing.yaml'), second]) }),
+    ).toEqual(['alpha']);
     expect(await names({ allContexts: true, env: env([first, second]) })).toEqual(['alpha', 'beta', 'gamma']);
     const merged = loadKubeconfigFiles([first, second]);
     expect(merged.getCluster('beta-cluster')?.server).toBe('https://127.0.0.1:2');
@@ -52,16 +55,25 @@ describe('createLiveSources', () => {
 
   it('--kubeconfig, --context (repeatable) and --all-contexts select contexts', async () => {
     expect(await names({ kubeconfig: second, env: env([first]) })).toEqual(['gamma']);
-    expect(await names({ kubeconfig: first, contexts: ['beta', 'alpha', 'beta'], env: env([]) })).toEqual(['beta', 'alpha']);
+    expect(await names({ kubeconfig: first, contexts: ['beta', 'alpha', 'beta'], env: env([]) })).toEqual([
+      'beta',
+      'alpha',
+    ]);
     await expect(names({ kubeconfig: first, contexts: ['delta'], env: env([]) })).rejects.toThrow(
       'no such kubeconfig context: delta (defined: alpha, beta)',
     );
-    await expect(names({ kubeconfig: first, contexts: ['alpha'], allContexts: true, env: env([]) })).rejects.toBeInstanceOf(UsageError);
-    await expect(names({ kubeconfig: join(dir, 'nope.yaml'), env: env([]) })).rejects.toThrow('no such kubeconfig file');
+    await expect(
+      names({ kubeconfig: first, contexts: ['alpha'], allContexts: true, env: env([]) }),
+    ).rejects.toBeInstanceOf(UsageError);
+    await expect(names({ kubeconfig: join(dir, 'nope.yaml'), env: env([]) })).rejects.toThrow(
+      'no such kubeconfig file',
+    );
   });
 
   it('says what to give when there is nothing to scan and no kubeconfig', async () => {
-    await expect(names({ currentContextByDefault: true, env: env([]) })).rejects.toThrow(/^nothing to scan: give --manifests PATH/);
+    await expect(names({ currentContextByDefault: true, env: env([]) })).rejects.toThrow(
+      /^nothing to scan: give --manifests PATH/,
+    );
   });
 
   it('takes kubeconfig clusters from the config, named by the config', async () => {
@@ -89,7 +101,10 @@ describe('createLiveSources', () => {
           name: 'fleet',
           kind: 'eks-discovery',
           tags: { 'labelguard/scan': 'true' },
-          accounts: [{ regions: ['eu-west-1'] }, { roleArn: 'arn:aws:iam::123456789012:role/r', externalId: 'xid', regions: ['us-east-1'] }],
+          accounts: [
+            { regions: ['eu-west-1'] },
+            { roleArn: 'arn:aws:iam::123456789012:role/r', externalId: 'xid', regions: ['us-east-1'] },
+          ],
         },
       ],
     });

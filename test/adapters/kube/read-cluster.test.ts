@@ -24,7 +24,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function read(options: Partial<KubeApiServerOptions>, readOptions: KubeReadOptions = {}): Promise<{ snapshot: ClusterSnapshot; server: KubeApiServer }> {
+async function read(
+  options: Partial<KubeApiServerOptions>,
+  readOptions: KubeReadOptions = {},
+): Promise<{ snapshot: ClusterSnapshot; server: KubeApiServer }> {
   const server = await startKubeApiServer({ name: 'c', ...options });
   servers.push(server);
   const kubeConfig = kubeconfigFromText(kubeconfigYaml([{ context: 'c', server: server.url, caData: server.caData }]));
@@ -67,7 +70,12 @@ describe('readCluster', () => {
       { name: 'shop', labels: { ns: 'shop', tier: 'web', 'kubernetes.io/metadata.name': 'shop' } },
     ]);
     const [np] = snapshot.objects;
-    expect(np).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: 'deny', namespace: 'shop' });
+    expect(np).toMatchObject({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      name: 'deny',
+      namespace: 'shop',
+    });
     expect(np?.source).toEqual({ file: '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/deny' });
     const metadata = np?.body.metadata as Record<string, unknown>;
     expect(metadata.managedFields).toBeUndefined();
@@ -93,7 +101,10 @@ describe('readCluster', () => {
   });
 
   it('reads Calico through projectcalico.org/v3 when its API server is installed, never both', async () => {
-    const both = await read({ objects: objectsOfFile(`${FIXTURES}clusters/selector-invalid-violating.yaml`), installed: ['calico-crds'] });
+    const both = await read({
+      objects: objectsOfFile(`${FIXTURES}clusters/selector-invalid-violating.yaml`),
+      installed: ['calico-crds'],
+    });
     expect(statusOf(both.snapshot, 'networkpolicies.projectcalico.org')).toBe('complete');
     expect(both.snapshot.reads.filter((r) => r.resource.endsWith('crd.projectcalico.org'))).toEqual([]);
     expect(both.snapshot.objects.filter((o) => o.apiVersion === 'projectcalico.org/v3')).toHaveLength(1);
@@ -101,7 +112,9 @@ describe('readCluster', () => {
     const crdsOnly = await read({ objects: generatedObjects(1), installed: ['calico-crds'] });
     expect(statusOf(crdsOnly.snapshot, 'networkpolicies.crd.projectcalico.org')).toBe('complete');
     expect(statusOf(crdsOnly.snapshot, 'stagednetworkpolicies.crd.projectcalico.org')).toBe('complete');
-    expect(crdsOnly.snapshot.reads.some((r) => r.resource.endsWith('.projectcalico.org') && !r.resource.includes('crd.'))).toBe(false);
+    expect(
+      crdsOnly.snapshot.reads.some((r) => r.resource.endsWith('.projectcalico.org') && !r.resource.includes('crd.')),
+    ).toBe(false);
   });
 
   it('reads every Gatekeeper constraint kind the cluster serves', async () => {
@@ -112,17 +125,29 @@ describe('readCluster', () => {
       spec: { match: { kinds: [{ apiGroups: [''], kinds: ['Namespace'] }] }, parameters: { labels: [{ key: 'ns' }] } },
     });
     const { snapshot } = await read({
-      objects: [...generatedObjects(1), constraint('K8sRequiredLabels', 'ns-must-have-ns'), constraint('K8sAllowedRepos', 'repos')],
+      objects: [
+        ...generatedObjects(1),
+        constraint('K8sRequiredLabels', 'ns-must-have-ns'),
+        constraint('K8sAllowedRepos', 'repos'),
+      ],
     });
     expect(statusOf(snapshot, 'k8srequiredlabels.constraints.gatekeeper.sh')).toBe('complete');
     expect(statusOf(snapshot, 'k8sallowedrepos.constraints.gatekeeper.sh')).toBe('complete');
-    expect(snapshot.objects.filter((o) => o.apiVersion.startsWith('constraints.gatekeeper.sh')).map((o) => o.kind).sort()).toEqual([
-      'K8sAllowedRepos',
-      'K8sRequiredLabels',
-    ]);
+    expect(
+      snapshot.objects
+        .filter((o) => o.apiVersion.startsWith('constraints.gatekeeper.sh'))
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['K8sAllowedRepos', 'K8sRequiredLabels']);
 
-    const withoutRequiredLabels = await read({ objects: generatedObjects(1), installed: ['gatekeeper'], constraintKinds: ['K8sAllowedRepos'] });
-    expect(statusOf(withoutRequiredLabels.snapshot, 'k8srequiredlabels.constraints.gatekeeper.sh')).toBe('not-installed');
+    const withoutRequiredLabels = await read({
+      objects: generatedObjects(1),
+      installed: ['gatekeeper'],
+      constraintKinds: ['K8sAllowedRepos'],
+    });
+    expect(statusOf(withoutRequiredLabels.snapshot, 'k8srequiredlabels.constraints.gatekeeper.sh')).toBe(
+      'not-installed',
+    );
   });
 
   it('keeps at most maxInFlight requests in flight, over reused keep-alive connections', async () => {

@@ -12,11 +12,11 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=/dev/null
 [ -z "${K8S_VERSION:-}" ] && K8S_VERSION="$(sed -n 's/^K8S_VERSION=//p' "$here/versions.env")"
 [ -z "${ETCD_VERSION:-}" ] && ETCD_VERSION="$(sed -n 's/^ETCD_VERSION=//p' "$here/versions.env")"
 
-cache_root="${LABELGUARD_CACHE_DIR:-$HOME/.cache/labelguard}"
+# LABELGUARD_CACHE is the name test/e2e/kyverno/build.sh reads; either moves the cache.
+cache_root="${LABELGUARD_CACHE_DIR:-${LABELGUARD_CACHE:-$HOME/.cache/labelguard}}"
 out="$cache_root/k8s/$K8S_VERSION"
 export GOPATH="$cache_root/go"
 export GOMODCACHE="$cache_root/go/pkg/mod"

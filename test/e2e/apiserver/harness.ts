@@ -119,18 +119,27 @@ export interface ClusterRole {
 const children = new Map<number, ChildProcess>();
 let exitHookInstalled = false;
 
+function killChildren(): void {
+  for (const pid of children.keys()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Should the test process end before stop() (a crash, Ctrl-C, a CI timeout), its children go with it. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pid of children.keys()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  process.on('exit', killChildren);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killChildren();
+      process.kill(process.pid, signal); // then whatever the signal would have done
+    });
+  }
 }
 
 function startProcess(binary: string, args: readonly string[], logFile: string): ChildProcess {
