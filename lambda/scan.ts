@@ -25,6 +25,7 @@ import {
   type Severity,
 } from './audit/index.js';
 import { ConfigError, InputError, StoreError, UsageError } from './errors.js';
+import { notifyScan, runsToNotify, type NotifyDeps, type NotifyScanResult } from './notify/deliver.js';
 import type { Clock, ClusterSource, OpenedRun, RunCounts, RunRecord, RunSession, Store } from './ports.js';
 
 export interface ScanDeps {
@@ -36,6 +37,8 @@ export interface ScanDeps {
   readonly onCluster?: (result: ClusterResult) => void;
   /** Record every run and its drift in this store; absent: nothing is recorded. */
   readonly recording?: RecordingOptions;
+  /** Post the drift to Slack (through the outbox) once the runs are recorded. */
+  readonly notify?: { readonly deps: NotifyDeps; readonly dryRun?: boolean };
 }
 
 export interface RecordingOptions {
@@ -65,6 +68,8 @@ export interface ScanRun {
   /** The scheduled time of this scan's runs (normalized ISO 8601). */
   readonly runId: string;
   readonly clusters: readonly ClusterRun[];
+  /** What was recorded in the outbox and delivered to Slack; null when nothing is notified. */
+  readonly notify: NotifyScanResult | null;
 }
 
 export function failedSnapshot(cluster: string, reason: string): ClusterSnapshot {
@@ -107,7 +112,11 @@ export async function scanClusters(deps: ScanDeps, settings: Omit<AuditSettings,
   };
   const n = Math.max(1, Math.min(deps.concurrency ?? 8, deps.sources.length));
   await Promise.all(Array.from({ length: n }, worker));
-  return { runId, clusters: results };
+  const notify =
+    deps.notify === undefined
+      ? null
+      : await notifyScan(deps.notify.deps, runsToNotify(runId, results), { dryRun: deps.notify.dryRun === true });
+  return { runId, clusters: results, notify };
 }
 
 async function scanCluster(

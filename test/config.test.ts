@@ -567,7 +567,18 @@ describe('configJsonSchema', () => {
     expect(schema.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['clusters', 'engines', 'exclude', 'failOn', 'notify', 'requiredLabels', 'severities', 'store', 'waivers'].sort(),
+      [
+        'clusters',
+        'deploy',
+        'engines',
+        'exclude',
+        'failOn',
+        'notify',
+        'requiredLabels',
+        'severities',
+        'store',
+        'waivers',
+      ].sort(),
     );
     expect(schema.properties.failOn?.default).toBe('high');
     expect(schema.properties.exclude?.default).toEqual(['kube-*']);

@@ -4,6 +4,7 @@
  * groups or a new one that allows HTTPS out and nothing in. Nothing is looked up at synth time, so
  * `cdk synth` stays offline.
  */
+import { Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 
@@ -20,12 +21,8 @@ export class ScannerNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: ScannerNetworkProps) {
     super(scope, id);
-    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: props.vpcId,
-      // Only the subnets below are used; the zones are not needed to place the function.
-      availabilityZones: props.subnetIds.map((_, i) => `zone-${i}`),
-      privateSubnetIds: [...props.subnetIds],
-    });
+    // Only the subnets below are used: the VPC's zones and other subnets are not needed to place the function.
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpcId, availabilityZones: Fn.getAzs() });
     this.subnets = {
       subnets: props.subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId)),
     };

@@ -165,6 +165,8 @@ export interface ScanReport {
   readonly clusters: readonly ClusterReport[];
   readonly findings: readonly Finding[];
   readonly summary: ScanSummary;
+  /** Slack delivery state (the outbox), when the scan notified. */
+  readonly notify?: Readonly<Record<string, unknown>>;
 }
 
 export type DriftEventType =

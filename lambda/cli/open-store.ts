@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LabelguardError } from '../errors.js';
 import type { Config } from '../config.js';
+import type { Outbox } from '../notify/ports.js';
 import { systemClock, type Logger, type Store } from '../ports.js';
 
 /** How long a command waits for another process using the embedded store (`store.lockWaitSeconds`). */
@@ -14,6 +15,8 @@ export const DEFAULT_LOCK_WAIT_SECONDS = 10;
 
 export interface OpenedStore {
   readonly store: Store;
+  /** The Slack outbox, in the same table. */
+  readonly outbox: Outbox;
   /** Where the history lives, for messages and reports. */
   readonly location: string;
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export async function openStore(config: Config, choice: StoreChoice): Promise<Op
   if (table !== undefined && choice.storeDir === undefined) {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const { createDynamoStore } = await import('../adapters/dynamo/store.js');
+    const { createDynamoOutbox } = await import('../adapters/dynamo/outbox.js');
     const client = new DynamoDBClient(region === undefined ? {} : { region });
     return {
       store: createDynamoStore({
@@ -50,6 +54,7 @@ export async function openStore(config: Config, choice: StoreChoice): Promise<Op
         holder: `${hostname()}:${process.pid}`,
         logger: stderrLogger,
       }),
+      outbox: createDynamoOutbox({ client, tableName: table, retentionDays, clock: systemClock }),
       location: `DynamoDB table ${table}${region === undefined ? '' : ` (${region})`}`,
       close: () => {
         client.destroy();
@@ -72,5 +77,12 @@ export async function openStore(config: Config, choice: StoreChoice): Promise<Op
     logger: stderrLogger,
     lock: { waitMs: (config.store.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS) * 1000 },
   });
-  return { store: embedded.store, location: `embedded store ${dir}`, close: () => embedded.close() };
+  const { createDynamoOutbox } = await import('../adapters/dynamo/outbox.js');
+  const outbox = createDynamoOutbox({
+    client: embedded.client,
+    tableName: embedded.tableName,
+    retentionDays,
+    clock: systemClock,
+  });
+  return { store: embedded.store, outbox, location: `embedded store ${dir}`, close: () => embedded.close() };
 }

@@ -4,6 +4,7 @@
  * starts in tens of milliseconds.
  */
 import { Command, Option } from 'commander';
+import { addSlackOptions } from './notify-options.js';
 import { runCommand } from './run.js';
 import { VERSION } from './version.js';
 
@@ -11,7 +12,7 @@ const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info', 'none'];
 const FORMAT_CHOICES = ['table', 'json', 'sarif', 'junit', 'markdown'];
 
 /** Collects a repeatable option's values. */
-const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
+const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function createProgram(): Command {
   const program = new Command('labelguard')
@@ -20,33 +21,38 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('scan')
-    .description('Audit namespace labels and match every network policy against the namespaces')
-    .option('--manifests <path...>', 'manifest folders/files or `kubectl get -o json|yaml` dumps; one cluster per path')
-    .option('--cluster <name>', 'cluster name (with --manifests: read every path as this one cluster)')
-    .option('--config <file>', 'configuration file (default: ./labelguard.config.yaml when present)')
-    .addOption(new Option('--format <format>', 'output format').choices(FORMAT_CHOICES).default('table'))
-    .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(
-        SEVERITY_CHOICES,
-      ),
-    )
-    .option('--output <file>', 'write the report to a file instead of stdout')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
-    .option(
-      '--context <name>',
-      'a kubeconfig context to scan; repeatable (default: the current context)',
-      repeatable,
-      [],
-    )
-    .option('--all-contexts', 'scan every context of the kubeconfig')
-    .option('--eks <name@region>', 'an EKS cluster to scan, e.g. prod@eu-west-1; repeatable', repeatable, [])
-    .option('--concurrency <n>', 'clusters read at once', '8')
-    .option('--store-dir <dir>', 'the embedded history store (default: store.dir in the config, else .labelguard/data)')
-    .option('--run-id <time>', "the run's scheduled time (ISO 8601); recording the same run again records nothing new")
-    .option('--no-store', 'record nothing: no history, no drift')
-    .action((opts: Record<string, unknown>) => runCommand(async () => (await import('./scan.js')).scanCommand(opts)));
+  addSlackOptions(
+    program
+      .command('scan')
+      .description('Audit namespace labels and match every network policy against the namespaces')
+      .option(
+        '--manifests <path...>',
+        'manifest folders/files or `kubectl get -o json|yaml` dumps; one cluster per path',
+      )
+      .option('--cluster <name>', 'cluster name (with --manifests: read every path as this one cluster)')
+      .option('--config <file>', 'configuration file (default: ./labelguard.config.yaml when present)')
+      .addOption(new Option('--format <format>', 'output format').choices(FORMAT_CHOICES).default('table'))
+      .addOption(
+        new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(
+          SEVERITY_CHOICES,
+        ),
+      )
+      .option('--output <file>', 'write the report to a file instead of stdout')
+      .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
+      .option('--context <name>', 'a kubeconfig context to scan; repeatable (default: the current context)', repeatable)
+      .option('--all-contexts', 'scan every context of the kubeconfig')
+      .option('--eks <name@region>', 'an EKS cluster to scan, e.g. prod@eu-west-1; repeatable', repeatable)
+      .option('--concurrency <n>', 'clusters read at once (default: 8)')
+      .option(
+        '--store-dir <dir>',
+        'the embedded history store (default: store.dir in the config, else .labelguard/data)',
+      )
+      .option(
+        '--run-id <time>',
+        "the run's scheduled time (ISO 8601); recording the same run again records nothing new",
+      )
+      .option('--no-store', 'record nothing: no history, no drift'),
+  ).action((opts: Record<string, unknown>) => runCommand(async () => (await import('./scan.js')).scanCommand(opts)));
 
   program
     .command('eks-token')

@@ -1,15 +1,16 @@
 /** `labelguard scan`: read clusters, audit them, record the run and its drift, print the report, exit by --fail-on. */
-import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter } from 'node:path';
-import { buildScanReport, failsAt, RULES, type ClusterResult, type ScanReport, type Severity } from '../audit/index.js';
+import { buildScanReport, failsAt, type ClusterResult, type ScanReport, type Severity } from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/read-manifests.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
-import { formatReport, type OutputFormat } from '../report/index.js';
+import type { OutputFormat } from '../report/index.js';
 import { normalizeRunId, scanClusters, type ScanRun } from '../scan.js';
 import { systemClock } from '../ports.js';
-import { openStore, type OpenedStore } from './open-store.js';
+import { formatDryRun, notifyReportOf, slackNotifyDeps, slackSetupOf } from './notify-options.js';
+import { openStore, stderrLogger, type OpenedStore } from './open-store.js';
+import { writeReport } from './output.js';
 import { auditSettingsOf, readConfig } from './settings.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +32,9 @@ export interface ScanOptions {
   readonly eks?: string[];
   /** --concurrency: clusters read at once (default 8). */
   readonly concurrency?: string;
+  /** --slack-channel, --slack-dry-run */
+  readonly slackChannel?: string;
+  readonly slackDryRun?: boolean;
 }
 
 export async function scanCommand(opts: ScanOptions): Promise<number> {
@@ -81,6 +85,9 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   }
   const runId = opts.runId === undefined ? undefined : normalizeRunId(opts.runId);
   const format = (opts.format ?? 'table') as OutputFormat;
+  const slack = slackSetupOf(config, opts, process.env, (m) => process.stderr.write(`labelguard: warning: ${m}\n`));
+  if (slack !== null && !recordRuns)
+    throw new UsageError('Slack posts the drift between runs: it cannot go with --no-store');
   const store: OpenedStore | null = recordRuns ? await openStore(config, { storeDir: opts.storeDir }) : null;
   let scan: ScanRun;
   try {
@@ -91,6 +98,14 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
         clock: systemClock,
         concurrency,
         onCluster: progressLine,
+        ...(store === null || slack === null
+          ? {}
+          : {
+              notify: {
+                deps: await slackNotifyDeps(slack, { outbox: store.outbox, clock: systemClock, logger: stderrLogger }),
+                dryRun: slack.dryRun,
+              },
+            }),
         ...(store === null
           ? {}
           : {
@@ -110,24 +125,20 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
 
   const results = scan.clusters.map((c) => c.result);
   // A recorded scan reports as of its run time, so `report --at` that time rebuilds this very report.
+  // Policies are streamed into the JSON cluster by cluster (see writeReport), never held all at once.
   const built = buildScanReport(results, store === null ? systemClock.now().toISOString() : scan.runId, {
-    includePolicies: format === 'json',
+    includePolicies: false,
   });
+  if (scan.notify !== null && slack?.dryRun) process.stderr.write(formatDryRun(scan.notify.dryRun));
   const report: ScanReport = {
     ...built,
+    ...(scan.notify === null ? {} : { notify: notifyReportOf(scan.notify) }),
     clusters: built.clusters.map((cluster, i) => {
       const drift = scan.clusters[i]?.drift;
       return drift === null || drift === undefined ? cluster : { ...cluster, drift };
     }),
   };
-  const text = formatReport(report, format, {
-    color: opts.output === undefined && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    toolVersion: VERSION,
-    rules: RULES,
-    width: process.stdout.columns,
-  });
-  if (opts.output !== undefined) await writeFile(opts.output, text);
-  else process.stdout.write(text);
+  await writeReport(report, results, { format, output: opts.output });
 
   // A run that could not be recorded fails loudly: the audit above stands, its history does not.
   const unrecorded = scan.clusters.filter((c) => c.recording.status === 'failed');

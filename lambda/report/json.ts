@@ -38,6 +38,7 @@ function orderReport(report: ScanReport): AllKeys<ScanReport> {
     clusters: report.clusters.map(orderCluster),
     findings: report.findings.map(orderFinding),
     summary: orderSummary(report.summary),
+    notify: report.notify,
   };
 }
 
@@ -148,7 +149,7 @@ export function* formatJsonChunks(
 ): Generator<string> {
   const ordered = orderReport(report);
   const indent = (text: string, depth: number): string => text.replace(/\n/g, `\n${' '.repeat(2 * depth)}`);
-  const keys = Object.keys(ordered) as (keyof typeof ordered)[];
+  const keys = (Object.keys(ordered) as (keyof typeof ordered)[]).filter((k) => ordered[k] !== undefined);
   yield '{\n';
   for (const [k, key] of keys.entries()) {
     const comma = k < keys.length - 1 ? ',' : '';

@@ -73,6 +73,7 @@ describe('labelguard policy', () => {
     writeFileSync(join(manifests, 'namespaces.yaml'), NAMESPACES);
     const scan = [
       'scan',
+      '--no-store',
       '--manifests',
       manifests,
       '--cluster',

@@ -15,7 +15,7 @@ interface JsonReport {
 
 describe('labelguard scan --manifests', () => {
   it('the team-b scenario yields label-missing, peer-selects-nothing and near-miss end to end', async () => {
-    const r = await runCli(['scan', '--manifests', TEAM_B, '--format', 'json']);
+    const r = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as JsonReport;
     expect(report.schemaVersion).toBe(1);
@@ -33,7 +33,7 @@ describe('labelguard scan --manifests', () => {
   });
 
   it('prints a readable table by default, with progress on stderr', async () => {
-    const r = await runCli(['scan', '--manifests', TEAM_B]);
+    const r = await runCli(['scan', '--no-store', '--manifests', TEAM_B]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('near-miss');
     expect(r.stdout).toContain('kubectl label namespace team-b ns=team-b --overwrite');
@@ -50,25 +50,25 @@ describe('labelguard scan --manifests', () => {
       'critical',
     ]);
     expect(ok.code).toBe(0);
-    const none = await runCli(['scan', '--manifests', TEAM_B, '--fail-on', 'none']);
+    const none = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--fail-on', 'none']);
     expect(none.code).toBe(0);
   });
 
   it('writes SARIF 2.1.0, JUnit and Markdown', async () => {
-    const sarif = await runCli(['scan', '--manifests', TEAM_B, '--format', 'sarif']);
+    const sarif = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'sarif']);
     const doc = JSON.parse(sarif.stdout) as { version: string; runs: { results: { ruleId: string }[] }[] };
     expect(doc.version).toBe('2.1.0');
     expect(doc.runs[0]?.results.map((x) => x.ruleId)).toContain('near-miss');
-    const junit = await runCli(['scan', '--manifests', TEAM_B, '--format', 'junit']);
+    const junit = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'junit']);
     expect(junit.stdout).toMatch(/^<\?xml/);
     expect(junit.stdout).toContain('labelguard.near-miss');
-    const md = await runCli(['scan', '--manifests', TEAM_B, '--format', 'markdown']);
+    const md = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'markdown']);
     expect(md.stdout).toContain('| ');
   });
 
   it('--output writes the report to a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lg-out-'));
-    const r = await runCli(['scan', '--manifests', TEAM_B, '--format', 'json', '--output', join(dir, 'r.json')]);
+    const r = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'json', '--output', join(dir, 'r.json')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
   });
@@ -87,7 +87,7 @@ describe('bad input: a clear error, exit 2, never a stack trace', () => {
 
   it('malformed YAML names the file and line', async () => {
     const p = file('broken.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [unclosed\n');
-    const r = await runCli(['scan', '--manifests', p]);
+    const r = await runCli(['scan', '--no-store', '--manifests', p]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.yaml:\d+: invalid YAML/);
     expectClean(r.stderr);
@@ -95,7 +95,7 @@ describe('bad input: a clear error, exit 2, never a stack trace', () => {
 
   it('non-UTF-8 bytes name the file and offset', async () => {
     const p = file('latin1.yaml', Buffer.from([0x6b, 0x69, 0x6e, 0x64, 0x3a, 0x20, 0xe9, 0x0a]));
-    const r = await runCli(['scan', '--manifests', p]);
+    const r = await runCli(['scan', '--no-store', '--manifests', p]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/latin1\.yaml.*not valid UTF-8: byte 0xe9 at byte offset 6/);
     expectClean(r.stderr);
@@ -103,7 +103,7 @@ describe('bad input: a clear error, exit 2, never a stack trace', () => {
 
   it('a config with wrong types names every field', async () => {
     const cfg = file('bad.config.yaml', 'requiredLabels:\n  - key: 42\nexclude: kube-system\n');
-    const r = await runCli(['scan', '--manifests', TEAM_B, '--config', cfg]);
+    const r = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--config', cfg]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('requiredLabels[0].key');
     expect(r.stderr).toContain('exclude');
@@ -122,7 +122,7 @@ describe('bad input: a clear error, exit 2, never a stack trace', () => {
         'just a string',
       ].join('\n---\n'),
     );
-    const r = await runCli(['scan', '--manifests', p, '--format', 'json']);
+    const r = await runCli(['scan', '--no-store', '--manifests', p, '--format', 'json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as JsonReport;
     expect(report.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['selector-invalid', 'label-invalid']));
@@ -130,8 +130,8 @@ describe('bad input: a clear error, exit 2, never a stack trace', () => {
   });
 
   it('a missing path and an unknown option exit 2', async () => {
-    expect((await runCli(['scan', '--manifests', join(dir, 'nope')])).code).toBe(2);
-    expect((await runCli(['scan', '--bogus'])).code).toBe(2);
+    expect((await runCli(['scan', '--no-store', '--manifests', join(dir, 'nope')])).code).toBe(2);
+    expect((await runCli(['scan', '--no-store', '--bogus'])).code).toBe(2);
     expect((await runCli(['scan'])).code).toBe(2);
   });
 });

@@ -103,8 +103,9 @@ export const DEFAULT_MAX_IN_FLIGHT = 4;
 export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOptions = {}): KubeClient {
   const cluster = kubeConfig.getCurrentCluster();
   const user = kubeConfig.getCurrentUser();
-  if (cluster === null)
+  if (cluster === null) {
     throw new KubeRequestError('config', `context "${kubeConfig.getCurrentContext()}" names no cluster`);
+  }
   if (cluster.skipTLSVerify) {
     throw new KubeRequestError(
       'config',
@@ -123,9 +124,9 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const semaphore = createSemaphore(maxInFlight);
   const stats: KubeClientStats = { requests: 0, retries: 0 };
 
-  // One keep-alive pool per cluster (the client would otherwise open a new TLS connection per request).
-  // A proxied cluster keeps the client's own proxy agent.
-  // One TLS context per cluster, too: the CA is parsed once, not on every new connection.
+  // One keep-alive pool and one TLS context per cluster: the client would otherwise open a new TLS
+  // connection, and parse the CA again, for every request. A proxied cluster keeps the client's own
+  // proxy agent.
   const userCert = readMaterial('client-certificate', user?.certFile, user?.certData);
   const ca = readMaterial('certificate-authority', cluster.caFile, cluster.caData);
   const key = readMaterial('client-key', user?.keyFile, user?.keyData);

@@ -5,8 +5,8 @@
  *
  * An incomplete read is unknown, never empty: a namespace list that did not complete gives
  * `namespaces: null`. A failure that concerns the whole cluster (credentials rejected, unreachable,
- * TLS) stops the other requests to it at once; when nothing at all could be read, the snapshot
- * names that one reason instead of repeating it for every kind.
+ * TLS) stops the other requests to it at once; when nothing at all could be read, every kind is
+ * reported failed with that one reason (a kind left out would read as "none").
  */
 import type { ClusterSnapshot, InputProblem, KindRead, Namespace, ResourceObject } from '../../audit/index.js';
 import type { KubeClient, Page, PageRequest } from './client.js';
@@ -23,7 +23,9 @@ export interface ReadClusterOptions {
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_MAX_LIST_RESTARTS = 3;
 
+/** Failures of the connection or the credentials rather than of one resource. */
 const TRANSPORT_FAILURES: ReadonlySet<KubeErrorKind> = new Set([
   'unauthorized',
   'unreachable',
@@ -33,7 +35,6 @@ const TRANSPORT_FAILURES: ReadonlySet<KubeErrorKind> = new Set([
   'cancelled',
   'config',
 ]);
-export const DEFAULT_MAX_LIST_RESTARTS = 3;
 
 interface KindOutcome<T> {
   readonly resource: string;
@@ -131,14 +132,14 @@ export async function readCluster(
 
   record(namespaces, true);
   record(networkPolicies, true);
-  if (networkPolicies.items) objects.push(...networkPolicies.items);
+  append(objects, networkPolicies.items);
   if ('error' in custom) {
     reads.push(...undiscoveredReads(custom.error.kind === 'cancelled' && clusterError ? clusterError : custom.error));
   } else {
     reads.push(...custom.reads.filter((r) => r.status !== 'not-installed'));
     for (const outcome of custom.outcomes) {
       record(outcome, false);
-      if (outcome.items) objects.push(...outcome.items);
+      append(objects, outcome.items);
     }
     reads.push(...custom.reads.filter((r) => r.status === 'not-installed'));
   }
@@ -150,6 +151,11 @@ export async function readCluster(
     reads,
     problems,
   };
+}
+
+/** Appends without spreading (a spread of 100,000 items would overflow the call stack). */
+function append<T>(into: T[], items: readonly T[] | null): void {
+  if (items !== null) for (const item of items) into.push(item);
 }
 
 /**
@@ -177,7 +183,7 @@ export async function listAll<I, T extends object>(
         }
         token = page.continueToken;
       } while (token !== undefined);
-      problems.push(...pageProblems);
+      append(problems, pageProblems);
       return items;
     } catch (e) {
       const expired = e instanceof KubeRequestError && e.kind === 'expired' && token !== undefined;
