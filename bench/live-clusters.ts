@@ -31,6 +31,8 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 /** One default-deny NetworkPolicy in every POLICY_EVERY-th namespace (200 policies for 2,000 namespaces). */
 const POLICY_EVERY = Number(process.env.BENCH_POLICY_EVERY ?? 10);
+/** Requests in flight per cluster (labelguard's default is 4). */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 
 interface Served {
   readonly name: string;
@@ -79,7 +81,8 @@ async function bench(served: readonly Served[]): Promise<void> {
   const kubeConfig = kubeconfigFromText(
     kubeconfigYaml(served.map((s) => ({ context: s.name, server: s.url, caData: s.caData }))),
   );
-  const sources = (): ClusterSource[] => served.map((s) => createKubeconfigSource({ kubeConfig, context: s.name }));
+  const sources = (): ClusterSource[] =>
+    served.map((s) => createKubeconfigSource({ kubeConfig, context: s.name, read: { maxInFlight: IN_FLIGHT } }));
   const gc = exposeGc();
   const now = new Date().toISOString();
   const clock = { now: () => new Date(now) };

@@ -68,7 +68,16 @@ describe('labelguard scan --manifests', () => {
 
   it('--output writes the report to a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lg-out-'));
-    const r = await runCli(['scan', '--no-store', '--manifests', TEAM_B, '--format', 'json', '--output', join(dir, 'r.json')]);
+    const r = await runCli([
+      'scan',
+      '--no-store',
+      '--manifests',
+      TEAM_B,
+      '--format',
+      'json',
+      '--output',
+      join(dir, 'r.json'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
   });
