@@ -26,7 +26,7 @@ function run(cmd: string, args: string[], out: string): Timing {
   rmSync(rssFile, { force: true });
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, [...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'],
     maxBuffer: 2 ** 31 - 1,
     env: { ...process.env, LABELGUARD_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
   });
@@ -69,10 +69,10 @@ async function main(): Promise<void> {
     const jq: number[] = [];
     let rss = 0;
     for (let i = 0; i < REPEAT; i++) {
-      const t = run('node', [...CLI, 'scan', '--manifests', file, '--fail-on', 'none'], '');
+      const t = run('node', [...CLI, 'scan', '--no-store', '--manifests', file, '--fail-on', 'none'], '');
       table.push(t.seconds);
       rss = Math.max(rss, t.rss);
-      const j = run('node', [...CLI, 'scan', '--manifests', file, '--format', 'json', '--fail-on', 'none'], '');
+      const j = run('node', [...CLI, 'scan', '--no-store', '--manifests', file, '--format', 'json', '--fail-on', 'none'], '');
       json.push(j.seconds);
       rss = Math.max(rss, j.rss);
       jq.push(run('jq', ['-r', JQ_AUDIT, file], '').seconds);

@@ -54,12 +54,14 @@ export function evaluateCluster(snapshot: ClusterSnapshot, settings: AuditSettin
       p.source ? `${p.source.file}${p.source.line ? `:${p.source.line}` : ''}: ${p.message}` : p.message,
     ),
   ];
+  // A cluster whose namespaces could not be read was not seen at all: nothing about it is complete.
+  const seen = snapshot.namespaces !== null;
+  const categoryComplete = (c: ReadCategory): boolean =>
+    seen && snapshot.reads.filter((r) => readCategory(r.resource) === c).every(isComplete);
   const complete: Completeness = {
-    namespaces:
-      snapshot.namespaces !== null &&
-      snapshot.reads.filter((r) => readCategory(r.resource) === 'namespaces').every(isComplete),
-    networkPolicies: snapshot.reads.filter((r) => readCategory(r.resource) === 'networkPolicies').every(isComplete),
-    admission: snapshot.reads.filter((r) => readCategory(r.resource) === 'admission').every(isComplete),
+    namespaces: categoryComplete('namespaces'),
+    networkPolicies: categoryComplete('networkPolicies'),
+    admission: categoryComplete('admission'),
   };
   const namespaces = snapshot.namespaces ?? [];
   const index = createNamespaceIndex(namespaces, { synthesizeNameLabel: settings.synthesizeNameLabel });

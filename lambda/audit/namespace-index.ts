@@ -85,6 +85,19 @@ export function createNamespaceIndex(
     for (const [v, list] of byValue) if (pred(v)) lists.push(list);
     return fromLists(lists);
   };
+  // Names are sorted, so the names with a prefix (Istio's `team-*`) are one contiguous range.
+  const namesWithPrefix = (prefix: string): NsSet => {
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (names[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < size && names[end]!.startsWith(prefix)) end++;
+    return fromLists([Array.from({ length: end - lo }, (_, k) => lo + k)]);
+  };
   const inSet = (key: string, values: readonly string[]): NsSet => {
     const lists: (readonly number[])[] = [];
     if (isNameKey(key)) {
@@ -132,7 +145,7 @@ export function createNamespaceIndex(
       case 'contains':
         return valuesWhere(q.key, (v) => v.includes(q.value));
       case 'startsWith':
-        return valuesWhere(q.key, (v) => v.startsWith(q.value));
+        return isNameKey(q.key) ? namesWithPrefix(q.value) : valuesWhere(q.key, (v) => v.startsWith(q.value));
       case 'endsWith':
         return valuesWhere(q.key, (v) => v.endsWith(q.value));
       case 'and': {

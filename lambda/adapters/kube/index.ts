@@ -22,3 +22,10 @@ export { CATALOGUE, NETWORK_POLICIES, resourceName } from './kinds.js';
 export { KubeRequestError, classifyKubeError, parseRetryAfter, type KubeErrorKind } from './errors.js';
 export { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, type RetryPolicy } from './retry.js';
 export { redactSecrets } from './redact.js';
+export {
+  asksForLiveClusters,
+  createLiveSources,
+  parseEksSpec,
+  type LiveEnvironment,
+  type LiveSourcesRequest,
+} from './live-sources.js';

@@ -146,3 +146,19 @@ describe('completeness', () => {
     expect(r.findings.some((f) => f.rule === 'label-missing')).toBe(false); // kube-system is excluded; others labelled
   });
 });
+
+describe('an unreachable cluster', () => {
+  it('claims nothing, not even enforcement-missing, when only the namespace read is recorded', () => {
+    const r = evaluateCluster(
+      {
+        cluster: 'down',
+        namespaces: null,
+        objects: [],
+        reads: [{ resource: 'namespaces', status: 'failed', reason: 'ECONNREFUSED' }],
+        problems: [],
+      },
+      settings(),
+    );
+    expect(r.findings).toEqual([]);
+  });
+});
