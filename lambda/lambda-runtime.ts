@@ -16,6 +16,7 @@ import { createLiveSources } from './adapters/kube/live-sources.js';
 import { createSecretTokenSource } from './adapters/secrets/slack-token.js';
 import { slackRenderer } from './adapters/slack/format.js';
 import { createSlackClient, createSlackNotifier } from './adapters/slack/notifier.js';
+import { auditSettingsOf } from './audit-settings.js';
 import type { ClusterConfig, Config } from './config.js';
 import { readLambdaSettings, type LambdaSettings } from './lambda-env.js';
 import type { NotifyDeps } from './notify/deliver.js';
@@ -123,20 +124,5 @@ export async function createLambdaRuntime(options: LambdaRuntimeOptions): Promis
   };
 }
 
-/**
- * The audit settings of a config, as the CLI's `auditSettingsOf` maps them (a test holds the two
- * equal). Written here so the function's bundle does not carry the config schema's parser.
- */
-export function lambdaAuditSettings(config: Config): Omit<AuditSettings, 'now'> {
-  return {
-    requiredLabels: config.requiredLabels,
-    exclude: config.exclude,
-    waivers: config.waivers,
-    severities: config.severities,
-    engines: {
-      ciliumNamespaceLabels: config.engines.cilium.namespaceLabels,
-      istioRootNamespace: config.engines.istio.rootNamespace,
-    },
-    synthesizeNameLabel: config.engines.kubernetes.synthesizeNameLabel,
-  };
-}
+/** The audit settings of a config: the same mapping as the CLI's, without the config schema's parser. */
+export const lambdaAuditSettings = auditSettingsOf;

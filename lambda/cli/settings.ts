@@ -1,6 +1,5 @@
 /** Config file → the audit core's settings. */
 import { access, readFile } from 'node:fs/promises';
-import type { AuditSettings } from '../audit/index.js';
 import { DEFAULT_CONFIG, loadConfig, type Config } from '../config.js';
 import { InputError } from '../errors.js';
 
@@ -28,16 +27,4 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-export function auditSettingsOf(config: Config): Omit<AuditSettings, 'now'> {
-  return {
-    requiredLabels: config.requiredLabels,
-    exclude: config.exclude,
-    waivers: config.waivers,
-    severities: config.severities,
-    engines: {
-      ciliumNamespaceLabels: config.engines.cilium.namespaceLabels,
-      istioRootNamespace: config.engines.istio.rootNamespace,
-    },
-    synthesizeNameLabel: config.engines.kubernetes.synthesizeNameLabel,
-  };
-}
+export { auditSettingsOf } from '../audit-settings.js';
