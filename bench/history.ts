@@ -25,6 +25,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '../lambda/adapters/embedd
 import type { Clock } from '../lambda/ports.js';
 import { formatJson } from '../lambda/report/json.js';
 import { recordedResult, scanClusters } from '../lambda/scan.js';
+import { rng } from './generate.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -32,18 +33,6 @@ const quick = process.argv.includes('--quick');
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 const DAY_MS = 86_400_000;
 const START = Date.UTC(2025, 0, 1, 6);
-
-/** mulberry32: the same churn every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const name = (i: number): string => `ns-${String(i).padStart(5, '0')}`;
 

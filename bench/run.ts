@@ -72,7 +72,11 @@ async function main(): Promise<void> {
       const t = run('node', [...CLI, 'scan', '--no-store', '--manifests', file, '--fail-on', 'none'], '');
       table.push(t.seconds);
       rss = Math.max(rss, t.rss);
-      const j = run('node', [...CLI, 'scan', '--no-store', '--manifests', file, '--format', 'json', '--fail-on', 'none'], '');
+      const j = run(
+        'node',
+        [...CLI, 'scan', '--no-store', '--manifests', file, '--format', 'json', '--fail-on', 'none'],
+        '',
+      );
       json.push(j.seconds);
       rss = Math.max(rss, j.rss);
       jq.push(run('jq', ['-r', JQ_AUDIT, file], '').seconds);
