@@ -39,7 +39,11 @@ export function buildScanReport(
   };
 }
 
-export function summarize(results: readonly ClusterResult[], findings: readonly Finding[]): ScanSummary {
+/** The counts of a report; reads only each cluster's status, namespaces and policy count. */
+export function summarize(
+  results: readonly Pick<ClusterResult, 'status' | 'namespaces' | 'policyCount'>[],
+  findings: readonly Finding[],
+): ScanSummary {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byRule: Partial<Record<RuleId, number>> = {};
   const clustersByStatus: Record<ClusterStatus, number> = { complete: 0, partial: 0, failed: 0 };

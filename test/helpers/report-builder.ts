@@ -3,16 +3,9 @@
  * shared two-cluster fixture (one complete cluster with findings of every severity, one waived and
  * one traced to a manifest line; one cluster that could not be read at all).
  */
-import type {
-  ClusterReport,
-  ClusterStatus,
-  Finding,
-  RuleId,
-  ScanReport,
-  ScanSummary,
-  Severity,
-} from '../../lambda/audit/model.js';
+import type { ClusterReport, Finding, RuleId, ScanReport, Severity } from '../../lambda/audit/model.js';
 import type { RuleDescriptor } from '../../lambda/report/rule-descriptor.js';
+import { summarize as coreSummarize } from '../../lambda/audit/report.js';
 
 export const GENERATED_AT = '2025-06-01T12:00:00.000Z';
 
@@ -45,28 +38,8 @@ export function buildCluster(overrides: Partial<ClusterReport> = {}): ClusterRep
   };
 }
 
-/** The summary the audit core would compute: waived findings are counted apart, not in the totals. */
-export function summarize(clusters: readonly ClusterReport[], findings: readonly Finding[]): ScanSummary {
-  const active = findings.filter((f) => f.waived === undefined);
-  const clustersByStatus: Record<ClusterStatus, number> = { complete: 0, partial: 0, failed: 0 };
-  for (const cluster of clusters) clustersByStatus[cluster.status] += 1;
-  const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
-  const byRule: Partial<Record<RuleId, number>> = {};
-  for (const finding of active) {
-    bySeverity[finding.severity] += 1;
-    byRule[finding.rule] = (byRule[finding.rule] ?? 0) + 1;
-  }
-  return {
-    clusters: clusters.length,
-    clustersByStatus,
-    namespaces: clusters.reduce((sum, c) => sum + c.namespaces.length, 0),
-    policies: clusters.reduce((sum, c) => sum + c.policyCount, 0),
-    findings: active.length,
-    waived: findings.length - active.length,
-    bySeverity,
-    byRule,
-  };
-}
+/** The summary the audit core computes: waived findings are counted apart, not in the totals. */
+export const summarize = coreSummarize;
 
 export function buildReport(
   parts: { clusters?: readonly ClusterReport[]; findings?: readonly Finding[]; generatedAt?: string } = {},
