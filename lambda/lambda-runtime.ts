@@ -12,7 +12,7 @@ import { hashOf } from './adapters/dynamo/canonical.js';
 import { createDynamoOutbox } from './adapters/dynamo/outbox.js';
 import { createDynamoStore } from './adapters/dynamo/store.js';
 import { memoizeCredentials } from './adapters/eks/credentials.js';
-import { createLiveSources } from './adapters/kube/live-sources.js';
+import { createEksSources } from './adapters/eks/live.js';
 import { createSecretTokenSource } from './adapters/secrets/slack-token.js';
 import { slackRenderer } from './adapters/slack/format.js';
 import { createSlackClient, createSlackNotifier } from './adapters/slack/notifier.js';
@@ -110,9 +110,9 @@ export async function createLambdaRuntime(options: LambdaRuntimeOptions): Promis
     audit: lambdaAuditSettings(config),
     configHash: hashOf(config),
     sources: (entries) =>
-      createLiveSources({
+      createEksSources({
         clusters: entries,
-        env: { kubeconfigPaths: [], region },
+        region,
         awsCredentials,
         sessionName: SESSION_NAME,
         clock,

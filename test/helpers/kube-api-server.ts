@@ -1,6 +1,6 @@
 /**
- * A local HTTPS Kubernetes API server for tests, serving fixture clusters to the real
- * `@kubernetes/client-node`:
+ * A local HTTPS Kubernetes API server for tests, serving fixture clusters to labelguard's HTTPS
+ * client (the kubeconfig sources authenticate through the Kubernetes client library's KubeConfig):
  *   - discovery (`/api`, `/apis`, `/apis/<group>/<version>`) for the built-in groups and the add-ons
  *     installed (Cilium, Calico CRDs and API server, ANP, Istio, Kyverno, Gatekeeper), inferred from
  *     the objects served or named; a group that is not installed answers 404 `404 page not found`;

@@ -4,8 +4,7 @@
  * cannot be described) is a failure to report, never a silent gap: it becomes a failed cluster.
  */
 import type { Clock, ClusterSource } from '../../ports.js';
-import type { KubeReadOptions } from '../kube/source.js';
-import { failedRead } from '../kube/source.js';
+import { failedRead, type KubeReadOptions } from '../kube/read-endpoint.js';
 import { createSemaphore } from '../kube/retry.js';
 import type { AwsCredentialsProvider } from './credentials.js';
 import { describeEksCluster, listEksClusters, type EksApi, type EksClusterInfo } from './describe.js';

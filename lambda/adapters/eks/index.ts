@@ -27,7 +27,8 @@ export {
   type EksClusterInfo,
   type EksErrorCode,
 } from './describe.js';
-export { createEksClusterSource, eksKubeConfig, type EksSourceOptions } from './source.js';
+export { createEksSources, type EksSourcesRequest } from './live.js';
+export { createEksClusterSource, eksEndpoint, type EksSourceOptions } from './source.js';
 export {
   accountOf,
   createEksDiscoverySources,

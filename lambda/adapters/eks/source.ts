@@ -2,11 +2,12 @@
  * A ClusterSource for one EKS cluster: DescribeCluster for the endpoint and CA (or what discovery
  * already described), a bearer token signed locally and re-signed before it expires during a long
  * read (and once more after a 401), then the same reader as every kubeconfig cluster.
+ * No kubeconfig is involved: the deployed scanner reads EKS clusters only and carries none of it.
  */
-import { KubeConfig, type User } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../../audit/index.js';
 import type { Clock, ClusterSource } from '../../ports.js';
-import { failedRead, readWithKubeConfig, type KubeReadOptions } from '../kube/source.js';
+import type { KubeEndpoint } from '../kube/endpoint.js';
+import { failedRead, readEndpoint, type KubeReadOptions } from '../kube/read-endpoint.js';
 import type { AwsCredentialsProvider } from './credentials.js';
 import { describeEksCluster, isServing, type EksApi, type EksClusterInfo } from './describe.js';
 import { createEksTokenProvider, type EksTokenProvider } from './token.js';
@@ -57,8 +58,7 @@ export function createEksClusterSource(options: EksSourceOptions): ClusterSource
           `cannot sign the EKS token: ${e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e)}`,
         );
       }
-      const kubeConfig = eksKubeConfig(info, options.region, tokens);
-      return readWithKubeConfig(kubeConfig, name, {
+      return readEndpoint(eksEndpoint(info, tokens), name, {
         ...options.read,
         onUnauthorized: async () => {
           tokens.invalidate();
@@ -69,32 +69,13 @@ export function createEksClusterSource(options: EksSourceOptions): ClusterSource
   };
 }
 
-/** A one-context KubeConfig for the cluster whose user is authenticated by `tokens`. */
-export function eksKubeConfig(info: EksClusterInfo, region: string, tokens: EksTokenProvider): KubeConfig {
-  // The client caches credentials by user name: one unique name per cluster.
-  const id = `eks/${region}/${info.name}`;
-  const userName = `labelguard:${id}`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: id,
-        server: info.endpoint,
-        skipTLSVerify: false,
-        ...(info.caData ? { caData: info.caData } : {}),
-      },
-    ],
-    users: [{ name: userName }],
-    contexts: [{ name: id, cluster: id, user: userName }],
-    currentContext: id,
-  });
-  kc.addAuthenticator({
-    isAuthProvider: (user: User) => user.name === userName,
-    async applyAuthentication(_user, opts) {
-      const token = await tokens.token();
-      const request = opts as { headers?: Record<string, unknown> };
-      request.headers = { ...request.headers, Authorization: `Bearer ${token}` };
+/** The cluster's API endpoint, its CA from DescribeCluster, each request authenticated by `tokens`. */
+export function eksEndpoint(info: EksClusterInfo, tokens: EksTokenProvider): KubeEndpoint {
+  return {
+    server: info.endpoint ?? '',
+    ...(info.caData ? { ca: Buffer.from(info.caData, 'base64') } : {}),
+    async credentials() {
+      return { headers: { Authorization: `Bearer ${await tokens.token()}` } };
     },
-  });
-  return kc;
+  };
 }

@@ -1,30 +1,18 @@
 /**
- * One cluster's API, as labelguard uses it: a few list and discovery calls on the real
- * `@kubernetes/client-node` client, each with
- *   - a per-request timeout set by the client's own request middleware (an AbortSignal on the request),
+ * One cluster's API, as labelguard uses it: a few list and discovery GETs over HTTPS, each with
+ *   - a per-request timeout, from sending the request to the end of the body,
  *   - bounded retries with jittered backoff on 429/5xx/resets/timeouts, honouring Retry-After,
  *   - one re-authentication on 401 (an expired token is re-signed and the request tried again),
  *   - at most `maxInFlight` requests in flight, over a keep-alive connection pool for the cluster,
- *   - TLS verification always on: a kubeconfig that asks to skip it, or plain http, is refused.
- * Errors come out as `KubeRequestError`s whose messages never carry a credential.
+ *   - TLS verification always on: plain http is refused, and nothing can turn verification off.
+ * Bodies are parsed as plain JSON and only the fields the reader needs are kept: no typed model
+ * object is built per item. Errors come out as `KubeRequestError`s whose messages never carry a
+ * credential.
  */
-import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { request as httpsRequest, Agent } from 'node:https';
+import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import { createSecureContext } from 'node:tls';
-import {
-  ApiException,
-  ApisApi,
-  CoreV1Api,
-  HttpInfo,
-  CustomObjectsApi,
-  Observable,
-  ServerConfiguration,
-  createConfiguration,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
 
@@ -99,22 +87,18 @@ export interface KubeClient {
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 
-/** A client for the current context of `kubeConfig`. Throws KubeRequestError('config') when it cannot be set up safely. */
-export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOptions = {}): KubeClient {
-  const cluster = kubeConfig.getCurrentCluster();
-  const user = kubeConfig.getCurrentUser();
-  if (cluster === null) {
-    throw new KubeRequestError('config', `context "${kubeConfig.getCurrentContext()}" names no cluster`);
+/** A client for `endpoint`. Throws KubeRequestError('config') when it cannot be set up safely. */
+export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOptions = {}): KubeClient {
+  if (!/^https:\/\//i.test(endpoint.server)) {
+    throw new KubeRequestError('config', `the API server must be https:// (found "${safeUrl(endpoint.server)}")`);
   }
-  if (cluster.skipTLSVerify) {
-    throw new KubeRequestError(
-      'config',
-      'insecure-skip-tls-verify is set for this cluster; labelguard always verifies TLS: give certificate-authority-data instead',
-    );
+  let base: URL;
+  try {
+    base = new URL(endpoint.server.replace(/\/+$/, ''));
+  } catch (e) {
+    throw new KubeRequestError('config', 'the API server URL is not valid', { cause: e });
   }
-  if (!/^https:\/\//i.test(cluster.server)) {
-    throw new KubeRequestError('config', `the API server must be https:// (found "${safeUrl(cluster.server)}")`);
-  }
+  const basePath = base.pathname === '/' ? '' : base.pathname;
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
@@ -124,66 +108,103 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const semaphore = createSemaphore(maxInFlight);
   const stats: KubeClientStats = { requests: 0, retries: 0 };
 
-  // One keep-alive pool and one TLS context per cluster: the client would otherwise open a new TLS
-  // connection, and parse the CA again, for every request. A proxied cluster keeps the client's own
-  // proxy agent.
-  const userCert = readMaterial('client-certificate', user?.certFile, user?.certData);
-  const ca = readMaterial('certificate-authority', cluster.caFile, cluster.caData);
-  const key = readMaterial('client-key', user?.keyFile, user?.keyData);
-  const agent =
-    cluster.proxyUrl === undefined
-      ? new Agent({
-          keepAlive: true,
-          maxSockets: maxInFlight,
-          rejectUnauthorized: true,
-          secureContext: createSecureContext({
-            ...(ca ? { ca } : {}),
-            ...(userCert ? { cert: userCert } : {}),
-            ...(key ? { key } : {}),
-          }),
-          ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-        })
-      : undefined;
-
-  const auth = {
-    getName: () => 'labelguard',
-    async applySecurityAuthentication(context: RequestContext): Promise<void> {
-      // Credentials (an exec plugin, an EKS token, a token file) that cannot be had end the cluster's
-      // read at once, with a reason, instead of being retried like a network error.
-      await withDeadline(kubeConfig.applySecurityAuthentication(context), timeoutMs).catch((e: unknown) => {
-        if (e instanceof KubeRequestError) throw e;
-        const why = e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e);
-        throw new KubeRequestError('config', `cannot get credentials for this cluster: ${why}`, { cause: e });
+  // One keep-alive pool and one TLS context (the CA parsed once) per cluster; an exec plugin's own
+  // client certificate gets a pool of its own.
+  const pools = new Map<string, Agent>();
+  const poolFor = (cert: Buffer | undefined, key: Buffer | undefined): Agent => {
+    const id = cert === undefined ? '' : cert.toString('base64');
+    let agent = pools.get(id);
+    if (agent === undefined) {
+      agent = new Agent({
+        keepAlive: true,
+        maxSockets: maxInFlight,
+        rejectUnauthorized: true,
+        secureContext: createSecureContext({
+          ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+          ...(cert ? { cert } : {}),
+          ...(key ? { key } : {}),
+        }),
+        ...(endpoint.tlsServerName ? { servername: endpoint.tlsServerName } : {}),
       });
-      // An exec plugin may hand out a client certificate of its own: then keep the agent made for it.
-      const made = context.getAgent() as Agent | undefined;
-      const execCert = made?.options?.cert !== undefined && userCert === undefined;
-      if (agent !== undefined && !execCert) context.setAgent(agent);
-    },
+      pools.set(id, agent);
+    }
+    return agent;
   };
 
-  const timeout: ObservableMiddleware = {
-    pre(context: RequestContext) {
-      context.setSignal(AbortSignal.any([AbortSignal.timeout(timeoutMs), controller.signal]));
-      return new Observable(Promise.resolve(context));
-    },
-    post(response: ResponseContext) {
-      return new Observable(Promise.resolve(response));
-    },
-  };
+  async function credentials(): Promise<KubeCredentials> {
+    // Credentials (an exec plugin, an EKS token, a token file) that cannot be had end the cluster's
+    // read at once, with a reason, instead of being retried like a network error.
+    return withDeadline(endpoint.credentials(), timeoutMs).catch((e: unknown) => {
+      if (e instanceof KubeRequestError) throw e;
+      const why = e instanceof Error ? (e.message.split('\n', 1)[0] ?? '') : String(e);
+      throw new KubeRequestError('config', `cannot get credentials for this cluster: ${why}`, { cause: e });
+    });
+  }
 
-  const configuration = createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}),
-    authMethods: { default: auth },
-    middleware: [timeout],
-  });
-  // Namespaces come back as plain JSON: the generated processor would build a typed object per
-  // item (V1Namespace, V1ObjectMeta, Dates...) only for us to read name and labels, which is most of
-  // the CPU and garbage of a large cluster's read. The constructor takes a response processor;
-  // this one answers the one call we make, with the generated processor's error behaviour.
-  const core = new CoreV1Api(configuration, undefined, rawNamespaceListProcessor);
-  const apis = new ApisApi(configuration);
-  const custom = new CustomObjectsApi(configuration);
+  /** One GET of `path` (with its query), parsed as JSON. */
+  async function getJson(path: string): Promise<unknown> {
+    const creds = await credentials();
+    const agent: HttpAgent =
+      creds.agent ??
+      (creds.cert !== undefined && !sameBytes(creds.cert, endpoint.cert)
+        ? poolFor(creds.cert, creds.key)
+        : poolFor(endpoint.cert, endpoint.key));
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), controller.signal]);
+    return new Promise<unknown>((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- classified by classifyKubeError, which takes anything thrown
+      const fail = (e: unknown): void => settle(() => reject(e));
+      const onAbort = (): void => {
+        fail(abortError());
+        req.destroy();
+      };
+      const req = httpsRequest(
+        {
+          protocol: 'https:',
+          hostname: base.hostname,
+          port: base.port,
+          path: basePath + path,
+          method: 'GET',
+          agent,
+          headers: { Accept: 'application/json', 'User-Agent': 'labelguard', ...creds.headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', fail);
+          res.on('aborted', () => fail(prematureClose()));
+          res.on('end', () => {
+            if (!res.complete) return fail(prematureClose());
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status < 200 || status > 299) return fail(new KubeHttpError(status, text, res.headers));
+            const type = res.headers['content-type'] ?? '';
+            if (!/json/i.test(type)) {
+              // A proxy's sign-in or error page answered instead of the API server.
+              const shown = type.split(';', 1)[0]?.trim() || 'no content type';
+              return fail(new KubeRequestError('invalid-response', `the response is not JSON (${shown})`));
+            }
+            try {
+              const data = JSON.parse(text) as unknown;
+              settle(() => resolve(data));
+            } catch (e) {
+              fail(e);
+            }
+          });
+        },
+      );
+      req.on('error', fail);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
+  }
 
   async function call<T>(request: () => Promise<T>): Promise<T> {
     let reauthenticated = false;
@@ -213,96 +234,129 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     }
   }
 
+  async function list(path: string, page: PageRequest, what: string): Promise<Page<unknown>> {
+    const query = `?limit=${page.limit}${page.continueToken ? `&continue=${encodeURIComponent(page.continueToken)}` : ''}`;
+    const body = (await call(() => getJson(path + query))) as { items?: unknown; metadata?: { continue?: unknown } };
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList(what);
+    const token = body.metadata?.continue;
+    return {
+      items: body.items as unknown[],
+      continueToken: typeof token === 'string' && token !== '' ? token : undefined,
+    };
+  }
+
   return {
-    server: safeUrl(cluster.server),
+    server: safeUrl(endpoint.server),
     stats,
     signal: controller.signal,
     async listNamespaces(page) {
-      const list: unknown = await call(() =>
-        core.listNamespace({ limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) }),
-      );
-      const body = list as { items?: unknown; metadata?: { continue?: unknown } } | null;
-      if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList('NamespaceList');
-      const token = body.metadata?.continue;
+      const { items, continueToken } = await list('/api/v1/namespaces', page, 'NamespaceList');
       return {
-        items: (body.items as { metadata?: { name?: unknown; labels?: unknown } }[]).map((ns) => ({
+        items: (items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[]).map((ns) => ({
           name: typeof ns?.metadata?.name === 'string' ? ns.metadata.name : '',
           labels:
             typeof ns?.metadata?.labels === 'object' && ns.metadata.labels !== null
               ? (ns.metadata.labels as Record<string, unknown>)
               : undefined,
         })),
-        continueToken: typeof token === 'string' && token !== '' ? token : undefined,
+        continueToken,
       };
     },
     async listResource(gvr, page) {
-      const list: unknown = await call(() =>
-        custom.listClusterCustomObject({
-          group: gvr.group,
-          version: gvr.version,
-          plural: gvr.plural,
-          limit: page.limit,
-          ...(page.continueToken ? { _continue: page.continueToken } : {}),
-        }),
-      );
-      const body = list as { items?: unknown; metadata?: { continue?: unknown } } | null;
-      if (typeof body !== 'object' || body === null || !Array.isArray(body.items))
-        throw invalidList(`${gvr.plural} list`);
-      const token = body.metadata?.continue;
-      return {
-        items: body.items as unknown[],
-        continueToken: typeof token === 'string' && token !== '' ? token : undefined,
-      };
+      return list(`${groupPath(gvr.group, gvr.version)}/${encodeURIComponent(gvr.plural)}`, page, `${gvr.plural} list`);
     },
     async apiGroups() {
-      const list = await call(() => apis.getAPIVersions());
-      if (!Array.isArray(list.groups)) throw invalidList('APIGroupList');
-      return list.groups.map((g) => {
-        const preferred = g.preferredVersion?.version;
-        const versions = (g.versions ?? []).map((v) => v.version);
-        return {
-          name: g.name,
-          versions: preferred ? [preferred, ...versions.filter((v) => v !== preferred)] : versions,
-        };
+      const list = (await call(() => getJson('/apis'))) as { groups?: unknown } | null;
+      if (typeof list !== 'object' || list === null || !Array.isArray(list.groups)) throw invalidList('APIGroupList');
+      return (list.groups as ApiGroupJson[]).flatMap((g) => {
+        if (typeof g?.name !== 'string') return [];
+        const preferred = typeof g.preferredVersion?.version === 'string' ? g.preferredVersion.version : undefined;
+        const listed: readonly ({ readonly version?: unknown } | null)[] = Array.isArray(g.versions) ? g.versions : [];
+        const versions = listed.map((v) => v?.version).filter((v): v is string => typeof v === 'string');
+        return [
+          {
+            name: g.name,
+            versions: preferred ? [preferred, ...versions.filter((v) => v !== preferred)] : versions,
+          },
+        ];
       });
     },
     async apiResources(group, version) {
-      const list = await call(() => custom.getAPIResources({ group, version }));
-      if (!Array.isArray(list.resources)) throw invalidList('APIResourceList');
-      return list.resources.map((r) => ({
-        name: r.name,
-        kind: r.kind,
-        namespaced: r.namespaced,
-        verbs: Array.isArray(r.verbs) ? r.verbs : [],
-      }));
+      const list = (await call(() => getJson(groupPath(group, version)))) as { resources?: unknown } | null;
+      if (typeof list !== 'object' || list === null || !Array.isArray(list.resources))
+        throw invalidList('APIResourceList');
+      return (list.resources as ApiResourceJson[]).flatMap((r) =>
+        typeof r?.name === 'string' && typeof r.kind === 'string'
+          ? [
+              {
+                name: r.name,
+                kind: r.kind,
+                namespaced: r.namespaced === true,
+                verbs: Array.isArray(r.verbs) ? r.verbs.filter((v): v is string => typeof v === 'string') : [],
+              },
+            ]
+          : [],
+      );
     },
     abort(reason) {
       if (!controller.signal.aborted) controller.abort(reason);
     },
     close() {
-      agent?.destroy();
+      for (const agent of pools.values()) agent.destroy();
+      pools.clear();
     },
   };
 }
 
-type CoreV1ResponseProcessor = NonNullable<ConstructorParameters<typeof CoreV1Api>[2]>;
+interface ApiGroupJson {
+  readonly name?: unknown;
+  readonly versions?: readonly ({ readonly version?: unknown } | null)[];
+  readonly preferredVersion?: { readonly version?: unknown };
+}
 
-/** `listNamespace` answered as parsed JSON (as CustomObjectsApi answers); errors as the generated code throws them. */
-const rawNamespaceListProcessor = {
-  async listNamespaceWithHttpInfo(response: ResponseContext): Promise<HttpInfo<unknown>> {
-    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
-      const data = JSON.parse(await response.body.text()) as unknown;
-      return new HttpInfo(response.httpStatusCode, response.headers, response.body, data);
-    }
-    if (response.httpStatusCode === 401) throw new ApiException(401, 'Unauthorized', undefined, response.headers);
-    throw new ApiException(
-      response.httpStatusCode,
-      'Unknown API Status Code!',
-      await response.getBodyAsAny(),
-      response.headers,
+interface ApiResourceJson {
+  readonly name?: unknown;
+  readonly kind?: unknown;
+  readonly namespaced?: unknown;
+  readonly verbs?: readonly unknown[];
+}
+
+/** `/api/v1` for the core group, `/apis/<group>/<version>` for the others. */
+function groupPath(group: string, version: string): string {
+  return group === ''
+    ? `/api/${encodeURIComponent(version)}`
+    : `/apis/${encodeURIComponent(group)}/${encodeURIComponent(version)}`;
+}
+
+/** A non-2xx answer: the status, the body as text (a Status object, usually) and the headers. */
+class KubeHttpError extends Error {
+  override readonly name = 'KubeHttpError';
+  constructor(
+    readonly code: number,
+    readonly body: string,
+    headers: IncomingHttpHeaders,
+  ) {
+    super(`HTTP ${code}`);
+    this.headers = Object.fromEntries(
+      Object.entries(headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
     );
-  },
-} as unknown as CoreV1ResponseProcessor;
+  }
+  readonly headers: Record<string, string>;
+}
+
+function abortError(): Error {
+  const e = new Error('the request was aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+function sameBytes(a: Buffer, b: Buffer | undefined): boolean {
+  return b !== undefined && a.equals(b);
+}
 
 /** `promise`, or a KubeRequestError('config') when it has not settled within `ms`. */
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -319,18 +373,6 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function readMaterial(what: string, file: string | undefined, data: string | undefined): Buffer | undefined {
-  if (file) {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new KubeRequestError('config', `cannot read the ${what} file ${file} (${code})`, { cause: e });
-    }
-  }
-  return data ? Buffer.from(data, 'base64') : undefined;
 }
 
 function cancelled(signal: AbortSignal): KubeRequestError {

@@ -2,9 +2,7 @@
 export {
   createKubeconfigSource,
   createKubeconfigSources,
-  failedRead,
   readWithKubeConfig,
-  type KubeReadOptions,
   type KubeconfigSourceOptions,
   type KubeconfigSourcesOptions,
 } from './source.js';
@@ -15,6 +13,9 @@ export {
   loadKubeconfigFiles,
   selectContexts,
 } from './kubeconfig.js';
+export { failedRead, readEndpoint, type KubeReadOptions } from './read-endpoint.js';
+export type { KubeCredentials, KubeEndpoint } from './endpoint.js';
+export { kubeConfigEndpoint } from './kubeconfig-endpoint.js';
 export { createKubeClient, safeUrl, type KubeClient, type KubeClientOptions } from './client.js';
 export { readCluster, listAll, DEFAULT_PAGE_SIZE, type ReadClusterOptions } from './read-cluster.js';
 export { discoverPolicyKinds, type DiscoveryResult, type ServedKind } from './discovery.js';

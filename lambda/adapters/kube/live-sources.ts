@@ -97,66 +97,21 @@ export async function createLiveSources(request: LiveSourcesRequest): Promise<Cl
 
   // EKS clusters and fleets
   const eksFlags = (request.eks ?? []).map((spec) => parseEksSpec(spec, request.env.region));
-  const eksClusters = configClusters.filter((c) => c.kind === 'eks');
-  const discoveries = configClusters.filter((c) => c.kind === 'eks-discovery');
-  if (eksFlags.length + eksClusters.length + discoveries.length > 0) {
-    const eks = await import('../eks/index.js');
-    let base = request.awsCredentials;
-    if (base === undefined) {
-      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-      const chain = fromNodeProviderChain();
-      base = eks.memoizeCredentials(() => chain(), request.clock ? { clock: request.clock } : {});
-    }
-    const access = eks.createEksAccess({
-      baseCredentials: base,
-      sessionName: request.sessionName ?? 'labelguard-scan',
-      ...(request.eksEndpoint === undefined ? {} : { eksEndpoint: request.eksEndpoint }),
-      ...(request.stsEndpoint === undefined ? {} : { stsEndpoint: request.stsEndpoint }),
-      ...(request.clock ? { clock: request.clock } : {}),
-    });
-    const common = { ...(request.clock ? { clock: request.clock } : {}), ...(read ? { read } : {}) };
-    const eksSource = (
-      name: string,
-      cluster: string,
-      region: string,
-      scope: { roleArn?: string; externalId?: string },
-    ): ClusterSource =>
-      eks.createEksClusterSource({
-        name,
-        cluster,
-        region,
-        eks: access.eksFor(scope, region),
-        credentials: access.credentialsFor(scope, region),
-        ...common,
-      });
-    for (const f of eksFlags) sources.push(eksSource(f.cluster, f.cluster, f.region, {}));
-    for (const c of eksClusters) {
-      const region = c.region ?? request.env.region;
-      if (region === undefined) {
-        throw new UsageError(`clusters: ${c.name}: no region (set region in the config or AWS_REGION)`);
-      }
-      const scope = {
-        ...(c.roleArn === undefined ? {} : { roleArn: c.roleArn }),
-        ...(c.externalId === undefined ? {} : { externalId: c.externalId }),
-      };
-      sources.push(eksSource(c.name, c.name, region, scope));
-    }
-    for (const d of discoveries) {
-      sources.push(
-        ...(await eks.createEksDiscoverySources({
-          name: d.name,
-          accounts: (d.accounts ?? []).map((a) => ({
-            regions: a.regions,
-            ...(a.roleArn === undefined ? {} : { roleArn: a.roleArn }),
-            ...(a.externalId === undefined ? {} : { externalId: a.externalId }),
-          })),
-          tags: d.tags ?? {},
-          eksFor: (scope, region) => access.eksFor(scope, region),
-          credentialsFor: (scope, region) => access.credentialsFor(scope, region),
-          ...common,
-        })),
-      );
-    }
+  if (eksFlags.length > 0 || configClusters.some((c) => c.kind === 'eks' || c.kind === 'eks-discovery')) {
+    const { createEksSources } = await import('../eks/live.js');
+    sources.push(
+      ...(await createEksSources({
+        flags: eksFlags,
+        clusters: configClusters,
+        ...(request.env.region === undefined ? {} : { region: request.env.region }),
+        ...(read ? { read } : {}),
+        ...(request.clock ? { clock: request.clock } : {}),
+        ...(request.awsCredentials ? { awsCredentials: request.awsCredentials } : {}),
+        ...(request.eksEndpoint === undefined ? {} : { eksEndpoint: request.eksEndpoint }),
+        ...(request.stsEndpoint === undefined ? {} : { stsEndpoint: request.stsEndpoint }),
+        ...(request.sessionName === undefined ? {} : { sessionName: request.sessionName }),
+      })),
+    );
   }
   return sources;
 }

@@ -1,21 +1,15 @@
 /**
- * ClusterSources over the Kubernetes API: one per kubeconfig context. Each read builds its own
- * client (its own connection pool and request bound), reads the cluster and closes the pool, so
- * nothing of one cluster outlives its read.
+ * ClusterSources over the Kubernetes API: one per kubeconfig context, each read through the
+ * context's endpoint (`kubeconfig-endpoint.ts`).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../../audit/index.js';
 import type { ClusterSource } from '../../ports.js';
-import { createKubeClient, type KubeClientOptions } from './client.js';
-import { undiscoveredReads } from './discovery.js';
-import { KubeRequestError } from './errors.js';
-import { NETWORK_POLICIES, resourceName } from './kinds.js';
 import { kubeConfigForContext, selectContexts } from './kubeconfig.js';
-import { readCluster, type ReadClusterOptions } from './read-cluster.js';
-import { redactSecrets } from './redact.js';
+import { kubeConfigEndpoint } from './kubeconfig-endpoint.js';
+import { readEndpoint, type KubeReadOptions } from './read-endpoint.js';
 
-/** How one cluster is read: request timeout, retries, in-flight bound, page size. */
-export interface KubeReadOptions extends KubeClientOptions, ReadClusterOptions {}
+export { failedRead, type KubeReadOptions } from './read-endpoint.js';
 
 export interface KubeconfigSourceOptions {
   readonly kubeConfig: KubeConfig;
@@ -52,40 +46,10 @@ export function createKubeconfigSources(options: KubeconfigSourcesOptions): Clus
 }
 
 /** Reads the current context of `kubeConfig` as `cluster`. Never throws: a failure is a failed snapshot. */
-export async function readWithKubeConfig(
+export function readWithKubeConfig(
   kubeConfig: KubeConfig,
   cluster: string,
   options: KubeReadOptions = {},
 ): Promise<ClusterSnapshot> {
-  let client;
-  try {
-    client = createKubeClient(kubeConfig, options);
-  } catch (e) {
-    return failedRead(cluster, e instanceof KubeRequestError ? e.message : redactSecrets(String(e)));
-  }
-  try {
-    return await readCluster(client, cluster, options);
-  } finally {
-    client.close();
-  }
-}
-
-/**
- * A cluster that could not be read at all: namespaces unknown (null), and every kind reported
- * failed with the one reason (a kind left out would read as "none installed").
- */
-export function failedRead(cluster: string, reason: string): ClusterSnapshot {
-  const text = redactSecrets(reason);
-  const error = new KubeRequestError('unreachable', text);
-  return {
-    cluster,
-    namespaces: null,
-    objects: [],
-    reads: [
-      { resource: 'namespaces', status: 'failed', reason: text },
-      { resource: resourceName(NETWORK_POLICIES.plural, NETWORK_POLICIES.group), status: 'failed', reason: text },
-      ...undiscoveredReads(error, text),
-    ],
-    problems: [],
-  };
+  return readEndpoint(() => kubeConfigEndpoint(kubeConfig), cluster, options);
 }

@@ -10,13 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEksTokenProvider } from '../../../lambda/adapters/eks/token.js';
-import { eksKubeConfig } from '../../../lambda/adapters/eks/source.js';
+import { eksEndpoint } from '../../../lambda/adapters/eks/source.js';
 import { kubeconfigFromText } from '../../../lambda/adapters/kube/kubeconfig.js';
-import {
-  createKubeconfigSource,
-  readWithKubeConfig,
-  type KubeReadOptions,
-} from '../../../lambda/adapters/kube/source.js';
+import { readEndpoint, type KubeReadOptions } from '../../../lambda/adapters/kube/read-endpoint.js';
+import { createKubeconfigSource } from '../../../lambda/adapters/kube/source.js';
 import {
   DEFAULT_AUDIT_SETTINGS,
   type ClusterResult,
@@ -316,7 +313,7 @@ const CASES: readonly Case[] = [
     faults: [{ path: '/apis', fault: { kind: 'html' } }],
     status: 'partial',
     reads: { 'ciliumnetworkpolicies.cilium.io': 'failed', 'clusterpolicies.kyverno.io': 'failed' },
-    error: /API discovery failed: the response is not a APIGroupList/,
+    error: /API discovery failed: the response is not JSON \(text\/html\)/,
     silent: ['namespace-unprotected', 'enforcement-missing'],
   },
   // --- TLS (verification is always on)
@@ -486,14 +483,13 @@ describe('fault matrix', () => {
           region: 'eu-west-1',
           credentials: () => Promise.resolve({ ...ENV_CREDENTIALS }),
         });
-        const kc = eksKubeConfig(
+        const endpoint = eksEndpoint(
           { name: 'faulty', region: 'eu-west-1', endpoint: server.url, caData: server.caData, tags: {} },
-          'eu-west-1',
           tokens,
         );
         source = {
           cluster: 'faulty',
-          read: () => readWithKubeConfig(kc, 'faulty', { ...FAST, onUnauthorized: () => tokens.invalidate() }),
+          read: () => readEndpoint(endpoint, 'faulty', { ...FAST, onUnauthorized: () => tokens.invalidate() }),
         };
       } else {
         source = sourceFor('faulty', server, {
