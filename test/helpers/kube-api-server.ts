@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createManifestSource, parseManifestText } from '../../lambda/adapters/manifests/read-manifests.js';
@@ -186,6 +187,8 @@ export interface KubeApiServerOptions {
   readonly tls?: ServerCert;
   readonly auth?: KubeAuth;
   readonly latencyMs?: number;
+  /** Offer HTTP/2 (ALPN), as the Kubernetes API server does; false: HTTP/1.1 only. Default true. */
+  readonly http2?: boolean;
   readonly faults?: readonly FaultRule[];
   /** The user named in 403 messages. */
   readonly user?: string;
@@ -260,7 +263,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   };
   setObjects(options.objects ?? []);
 
-  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const authorization = req.headers.authorization;
     const bearer = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
@@ -291,9 +294,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const latency = options.latencyMs ?? 0;
     if (latency > 0) later(latency, respond);
     else respond();
-  });
+  };
+  // HTTP/2's compatibility request and response stand in for HTTP/1.1's here: the handler uses only
+  // what both have.
+  const server: Server =
+    options.http2 === false
+      ? createServer({ key: tls.key, cert: tls.cert }, handler)
+      : (createSecureServer(
+          { key: tls.key, cert: tls.cert, allowHTTP1: true },
+          handler as unknown as Parameters<typeof createSecureServer>[1],
+        ) as unknown as Server);
   server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-  server.on('secureConnection', () => stats.connections++);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    stats.connections++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
@@ -545,7 +562,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };

@@ -1,19 +1,20 @@
 /**
- * One cluster's API, as labelguard uses it: a few list and discovery GETs over HTTPS, each with
+ * One cluster's API, as labelguard uses it: a few list and discovery GETs over HTTPS (HTTP/2 when
+ * the server offers it: `transport.ts`), each with
  *   - a per-request timeout, from sending the request to the end of the body,
  *   - bounded retries with jittered backoff on 429/5xx/resets/timeouts, honouring Retry-After,
  *   - one re-authentication on 401 (an expired token is re-signed and the request tried again),
- *   - at most `maxInFlight` requests in flight, over a keep-alive connection pool for the cluster,
+ *   - at most `maxInFlight` requests in flight, over one connection (or keep-alive pool) per cluster,
  *   - TLS verification always on: plain http is refused, and nothing can turn verification off.
  * Bodies are parsed as plain JSON and only the fields the reader needs are kept: no typed model
  * object is built per item. Errors come out as `KubeRequestError`s whose messages never carry a
  * credential.
  */
-import { request as httpsRequest, Agent } from 'node:https';
-import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
-import { createSecureContext } from 'node:tls';
+import { Agent } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
+import { clusterConnection, http1Connection, type Connection } from './transport.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
 
 export interface KubeClientOptions {
@@ -98,7 +99,6 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   } catch (e) {
     throw new KubeRequestError('config', 'the API server URL is not valid', { cause: e });
   }
-  const basePath = base.pathname === '/' ? '' : base.pathname;
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
@@ -108,27 +108,42 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   const semaphore = createSemaphore(maxInFlight);
   const stats: KubeClientStats = { requests: 0, retries: 0 };
 
-  // One keep-alive pool and one TLS context (the CA parsed once) per cluster; an exec plugin's own
-  // client certificate gets a pool of its own.
-  const pools = new Map<string, Agent>();
-  const poolFor = (cert: Buffer | undefined, key: Buffer | undefined): Agent => {
-    const id = cert === undefined ? '' : cert.toString('base64');
-    let agent = pools.get(id);
-    if (agent === undefined) {
-      agent = new Agent({
-        keepAlive: true,
-        maxSockets: maxInFlight,
-        rejectUnauthorized: true,
-        secureContext: createSecureContext({
-          ...(endpoint.ca ? { ca: endpoint.ca } : {}),
-          ...(cert ? { cert } : {}),
-          ...(key ? { key } : {}),
-        }),
-        ...(endpoint.tlsServerName ? { servername: endpoint.tlsServerName } : {}),
-      });
-      pools.set(id, agent);
+  // One connection per cluster (HTTP/2 when the server offers it, else a keep-alive HTTP/1.1 pool)
+  // and one TLS context (the CA parsed once). Credentials that bring their own client certificate
+  // (an exec plugin's) or their own agent (a proxy) get an HTTP/1.1 connection of their own.
+  const contextFor = (cert: Buffer | undefined, key: Buffer | undefined): SecureContext =>
+    createSecureContext({
+      ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+    });
+  const poolFor = (secureContext: SecureContext): Agent =>
+    new Agent({
+      keepAlive: true,
+      maxSockets: maxInFlight,
+      rejectUnauthorized: true,
+      secureContext,
+      ...(endpoint.tlsServerName ? { servername: endpoint.tlsServerName } : {}),
+    });
+  const mainContext = contextFor(endpoint.cert, endpoint.key);
+  const main = clusterConnection({
+    base,
+    secureContext: mainContext,
+    ...(endpoint.tlsServerName ? { servername: endpoint.tlsServerName } : {}),
+    http1Agent: () => poolFor(mainContext),
+  });
+  const others = new Map<unknown, Connection>();
+  const connectionFor = (creds: KubeCredentials): Connection => {
+    if (creds.agent !== undefined) {
+      let c = others.get(creds.agent);
+      if (c === undefined) others.set(creds.agent, (c = http1Connection(base, creds.agent)));
+      return c;
     }
-    return agent;
+    if (creds.cert === undefined || sameBytes(creds.cert, endpoint.cert)) return main;
+    const id = creds.cert.toString('base64');
+    let c = others.get(id);
+    if (c === undefined) others.set(id, (c = http1Connection(base, poolFor(contextFor(creds.cert, creds.key)))));
+    return c;
   };
 
   async function credentials(): Promise<KubeCredentials> {
@@ -144,66 +159,30 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   /** One GET of `path` (with its query), parsed as JSON. */
   async function getJson(path: string): Promise<unknown> {
     const creds = await credentials();
-    const agent: HttpAgent =
-      creds.agent ??
-      (creds.cert !== undefined && !sameBytes(creds.cert, endpoint.cert)
-        ? poolFor(creds.cert, creds.key)
-        : poolFor(endpoint.cert, endpoint.key));
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), controller.signal]);
-    return new Promise<unknown>((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- classified by classifyKubeError, which takes anything thrown
-      const fail = (e: unknown): void => settle(() => reject(e));
-      const onAbort = (): void => {
-        fail(abortError());
-        req.destroy();
-      };
-      const req = httpsRequest(
-        {
-          protocol: 'https:',
-          hostname: base.hostname,
-          port: base.port,
-          path: basePath + path,
-          method: 'GET',
-          agent,
-          headers: { Accept: 'application/json', 'User-Agent': 'labelguard', ...creds.headers },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', fail);
-          res.on('aborted', () => fail(prematureClose()));
-          res.on('end', () => {
-            if (!res.complete) return fail(prematureClose());
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (status < 200 || status > 299) return fail(new KubeHttpError(status, text, res.headers));
-            const type = res.headers['content-type'] ?? '';
-            if (!/json/i.test(type)) {
-              // A proxy's sign-in or error page answered instead of the API server.
-              const shown = type.split(';', 1)[0]?.trim() || 'no content type';
-              return fail(new KubeRequestError('invalid-response', `the response is not JSON (${shown})`));
-            }
-            try {
-              const data = JSON.parse(text) as unknown;
-              settle(() => resolve(data));
-            } catch (e) {
-              fail(e);
-            }
-          });
-        },
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const onCancel = (): void => timeout.abort();
+    controller.signal.addEventListener('abort', onCancel, { once: true });
+    let res;
+    try {
+      res = await connectionFor(creds).get(
+        path,
+        { Accept: 'application/json', 'User-Agent': 'labelguard', ...creds.headers },
+        timeout.signal,
       );
-      req.on('error', fail);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      req.end();
-    });
+    } finally {
+      clearTimeout(timer);
+      controller.signal.removeEventListener('abort', onCancel);
+    }
+    if (res.status < 200 || res.status > 299)
+      throw new KubeHttpError(res.status, res.body.toString('utf8'), res.headers);
+    const type = res.headers['content-type'] ?? '';
+    if (!/json/i.test(type)) {
+      // A proxy's sign-in or error page answered instead of the API server.
+      const shown = type.split(';', 1)[0]?.trim() || 'no content type';
+      throw new KubeRequestError('invalid-response', `the response is not JSON (${shown})`);
+    }
+    return JSON.parse(res.body.toString('utf8')) as unknown;
   }
 
   async function call<T>(request: () => Promise<T>): Promise<T> {
@@ -302,8 +281,9 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       if (!controller.signal.aborted) controller.abort(reason);
     },
     close() {
-      for (const agent of pools.values()) agent.destroy();
-      pools.clear();
+      main.close();
+      for (const c of others.values()) c.close();
+      others.clear();
     },
   };
 }
@@ -334,24 +314,10 @@ class KubeHttpError extends Error {
   constructor(
     readonly code: number,
     readonly body: string,
-    headers: IncomingHttpHeaders,
+    readonly headers: Readonly<Record<string, string>>,
   ) {
     super(`HTTP ${code}`);
-    this.headers = Object.fromEntries(
-      Object.entries(headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
-    );
   }
-  readonly headers: Record<string, string>;
-}
-
-function abortError(): Error {
-  const e = new Error('the request was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-function prematureClose(): Error {
-  return Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 function sameBytes(a: Buffer, b: Buffer | undefined): boolean {

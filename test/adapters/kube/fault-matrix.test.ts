@@ -388,7 +388,11 @@ const summary = (r: ClusterResult | undefined) => ({
   findings: r?.findings,
 });
 
-describe('fault matrix', () => {
+// Every case over HTTP/2 (what API servers offer) and over HTTP/1.1 (servers and proxies without it).
+describe.each([
+  ['HTTP/2', true],
+  ['HTTP/1.1', false],
+] as const)('fault matrix over %s', (_protocol, http2) => {
   const neighbours: KubeApiServer[] = [];
   const neighbourSources: ClusterSource[] = [];
   const baseline = new Map<string, ClusterResult>();
@@ -417,13 +421,14 @@ describe('fault matrix', () => {
       ['north', generatedObjects(7)],
       ['south', SCENARIO],
     ] as const) {
-      const s = await startKubeApiServer({ name, objects, auth: { kind: 'bearer', tokens: [TOKEN] } });
+      const s = await startKubeApiServer({ name, objects, http2, auth: { kind: 'bearer', tokens: [TOKEN] } });
       neighbours.push(s);
       neighbourSources.push(sourceFor(name, s));
     }
     const reference = await startKubeApiServer({
       name: 'faulty',
       objects: SCENARIO,
+      http2,
       auth: { kind: 'bearer', tokens: [TOKEN] },
     });
     try {
@@ -468,11 +473,12 @@ describe('fault matrix', () => {
       server = await startKubeApiServer({
         name: 'faulty',
         objects: SCENARIO,
+        http2,
         auth:
           c.source === 'eks-expired'
             ? { kind: 'eks', credentials, now: () => new Date(Date.now() + 20 * 60_000) }
             : { kind: 'bearer', tokens: [TOKEN] },
-        faults: c.faults ?? [],
+        faults: (c.faults ?? []).map((f) => ({ ...f })), // each run counts its own `times`
         ...(c.onRequest ? { onRequest: (r: RecordedRequest) => self.server && c.onRequest?.(self.server, r) } : {}),
         ...c.server,
       });

@@ -150,15 +150,30 @@ describe('readCluster', () => {
     );
   });
 
-  it('keeps at most maxInFlight requests in flight, over reused keep-alive connections', async () => {
+  it('keeps at most maxInFlight requests in flight, all over one HTTP/2 connection', async () => {
     const { snapshot, server } = await read(
       { objects: generatedObjects(40), installed: ['cilium', 'kyverno', 'istio', 'anp'], latencyMs: 20 },
-      { maxInFlight: 2, pageSize: 10 },
+      { maxInFlight: 3, pageSize: 10 },
     );
     expect(snapshot.namespaces).toHaveLength(40);
-    expect(server.stats.maxActive).toBeLessThanOrEqual(2);
+    expect(server.stats.maxActive).toBe(3);
     expect(server.requests.length).toBeGreaterThan(15);
-    expect(server.stats.connections).toBeLessThanOrEqual(2);
+    expect(server.stats.connections).toBe(1);
+  });
+
+  it('reads a server without HTTP/2 over HTTP/1.1, over reused keep-alive connections', async () => {
+    const options = {
+      objects: generatedObjects(40),
+      installed: ['cilium', 'kyverno', 'istio', 'anp'] as const,
+      latencyMs: 20,
+    };
+    const h1 = await read({ ...options, http2: false }, { maxInFlight: 2, pageSize: 10 });
+    const h2 = await read(options, { maxInFlight: 2, pageSize: 10 });
+    expect(h1.snapshot).toEqual(h2.snapshot);
+    expect(h1.server.stats.maxActive).toBe(2);
+    // One connection learns the server speaks HTTP/1.1 only; then a pool of at most maxInFlight.
+    expect(h1.server.stats.connections).toBeLessThanOrEqual(3);
+    expect(h1.server.requests.length).toBeGreaterThan(h1.server.stats.connections * 4);
   });
 
   it('resolves a relative certificate-authority file next to the kubeconfig', async () => {
