@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriftEvent } from '../audit/index.js';
-import { createManifestSource } from '../adapters/manifests/read-manifests.js';
+import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { hashOf } from '../adapters/dynamo/canonical.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { systemClock } from '../ports.js';

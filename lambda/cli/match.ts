@@ -16,7 +16,7 @@ import {
 } from '../audit/index.js';
 import { calicoToQuery } from '../audit/selectors/calico.js';
 import { NONE } from '../audit/selectors/query.js';
-import { createManifestSource } from '../adapters/manifests/read-manifests.js';
+import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { UsageError } from '../errors.js';
 
 export type SelectorEngine = 'kubernetes' | 'calico';

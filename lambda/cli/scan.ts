@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { delimiter } from 'node:path';
 import { buildScanReport, failsAt, type ClusterResult, type ScanReport, type Severity } from '../audit/index.js';
-import { createManifestSource } from '../adapters/manifests/read-manifests.js';
+import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
 import type { OutputFormat } from '../report/index.js';
@@ -91,7 +91,8 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   const store: OpenedStore | null = recordRuns ? await openStore(config, { storeDir: opts.storeDir }) : null;
   let scan: ScanRun;
   try {
-    const { hashOf } = await import('../adapters/dynamo/canonical.js');
+    // The store's canonical hashing loads only for a recorded run.
+    const configHash = store === null ? '' : (await import('../adapters/dynamo/canonical.js')).hashOf(config);
     scan = await scanClusters(
       {
         sources,
@@ -111,7 +112,7 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
           : {
               recording: {
                 store: store.store,
-                configHash: hashOf(config),
+                configHash,
                 toolVersion: VERSION,
                 ...(runId === undefined ? {} : { runId }),
               },

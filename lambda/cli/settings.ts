@@ -1,7 +1,8 @@
 /** Config file → the audit core's settings. */
 import { access, readFile } from 'node:fs/promises';
-import { DEFAULT_CONFIG, loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { InputError } from '../errors.js';
+import { DEFAULT_CONFIG } from './default-config.js';
 
 export const DEFAULT_CONFIG_FILE = 'labelguard.config.yaml';
 
@@ -15,6 +16,8 @@ export async function readConfig(file: string | undefined): Promise<{ config: Co
   } catch (e) {
     throw new InputError(path, `cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  // The schema (zod) and YAML parsers load only when there is a file to parse.
+  const { loadConfig } = await import('../config.js');
   return { config: loadConfig(text, path), file: path };
 }
 

@@ -12,7 +12,37 @@ const INT64_MAX = 2n ** 63n - 1n;
 const MAX_BRANCHES = 64;
 
 export function isUnsatisfiable(q: LabelQuery): boolean {
+  if (plainlySatisfiable(q)) return false;
   return unsatisfiable(negationNormalForm(q, false));
+}
+
+/**
+ * The shapes nearly every selector has, answered without building the normal form: `{}`, one
+ * set-based requirement, or requirements on distinct keys (each satisfiable on its own, so together).
+ */
+function plainlySatisfiable(q: LabelQuery): boolean {
+  if (q.op !== 'and') return satisfiableAtom(q);
+  for (let i = 0; i < q.terms.length; i++) {
+    const t = q.terms[i]!;
+    if (!satisfiableAtom(t) || t.op === 'all') return false;
+    const key = (t as { readonly key: string }).key;
+    for (let j = 0; j < i; j++) if ((q.terms[j] as { readonly key: string }).key === key) return false;
+  }
+  return true;
+}
+
+function satisfiableAtom(q: LabelQuery): boolean {
+  switch (q.op) {
+    case 'all':
+    case 'notin':
+    case 'exists':
+    case 'notexists':
+      return true;
+    case 'in':
+      return q.values.length > 0;
+    default:
+      return false;
+  }
 }
 
 /** Push `not` down to the atoms; atoms without a complement in the IR keep a `not` around them. */
