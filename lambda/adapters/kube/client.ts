@@ -14,6 +14,7 @@ import { Agent } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
+import { parseJsonBody, type Slim } from './parse-pool.js';
 import { clusterConnection, http1Connection, type Connection } from './transport.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
 
@@ -156,8 +157,8 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     });
   }
 
-  /** One GET of `path` (with its query), parsed as JSON. */
-  async function getJson(path: string): Promise<unknown> {
+  /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
+  async function getJson(path: string, slim: Slim = 'none'): Promise<unknown> {
     const creds = await credentials();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
@@ -182,7 +183,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       const shown = type.split(';', 1)[0]?.trim() || 'no content type';
       throw new KubeRequestError('invalid-response', `the response is not JSON (${shown})`);
     }
-    return JSON.parse(res.body.toString('utf8')) as unknown;
+    return parseJsonBody(res.body, slim);
   }
 
   async function call<T>(request: () => Promise<T>): Promise<T> {
@@ -213,9 +214,12 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     }
   }
 
-  async function list(path: string, page: PageRequest, what: string): Promise<Page<unknown>> {
+  async function list(path: string, page: PageRequest, what: string, slim: Slim): Promise<Page<unknown>> {
     const query = `?limit=${page.limit}${page.continueToken ? `&continue=${encodeURIComponent(page.continueToken)}` : ''}`;
-    const body = (await call(() => getJson(path + query))) as { items?: unknown; metadata?: { continue?: unknown } };
+    const body = (await call(() => getJson(path + query, slim))) as {
+      items?: unknown;
+      metadata?: { continue?: unknown };
+    };
     if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList(what);
     const token = body.metadata?.continue;
     return {
@@ -229,7 +233,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     stats,
     signal: controller.signal,
     async listNamespaces(page) {
-      const { items, continueToken } = await list('/api/v1/namespaces', page, 'NamespaceList');
+      const { items, continueToken } = await list('/api/v1/namespaces', page, 'NamespaceList', 'namespaces');
       return {
         items: (items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[]).map((ns) => ({
           name: typeof ns?.metadata?.name === 'string' ? ns.metadata.name : '',
@@ -242,7 +246,12 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       };
     },
     async listResource(gvr, page) {
-      return list(`${groupPath(gvr.group, gvr.version)}/${encodeURIComponent(gvr.plural)}`, page, `${gvr.plural} list`);
+      return list(
+        `${groupPath(gvr.group, gvr.version)}/${encodeURIComponent(gvr.plural)}`,
+        page,
+        `${gvr.plural} list`,
+        'objects',
+      );
     },
     async apiGroups() {
       const list = (await call(() => getJson('/apis'))) as { groups?: unknown } | null;

@@ -1,0 +1,94 @@
+/** Large list bodies parse on worker threads: same values and same errors as parsing in place. */
+import { describe, expect, it } from 'vitest';
+import { parseJsonBody, WORKER_MIN_BYTES } from '../../../lambda/adapters/kube/parse-pool.js';
+
+const namespaceList = (n: number) => ({
+  kind: 'NamespaceList',
+  apiVersion: 'v1',
+  metadata: { continue: 'abc', resourceVersion: '7' },
+  items: Array.from({ length: n }, (_, i) => ({
+    metadata: {
+      name: `ns-${i}`,
+      labels: { ns: `ns-${i}`, 'kubernetes.io/metadata.name': `ns-${i}`, ünï: 'cödé ✓' },
+      uid: `uid-${i}`,
+      managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:metadata': { 'f:labels': {} } } }],
+    },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  })),
+});
+
+const policyList = (n: number) => ({
+  kind: 'NetworkPolicyList',
+  metadata: {},
+  items: Array.from({ length: n }, (_, i) => ({
+    metadata: {
+      name: `p-${i}`,
+      namespace: 'shop',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', keep: 'me' },
+      managedFields: [{ manager: 'kubectl' }],
+    },
+    spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'x' } } }] }] },
+  })),
+});
+
+describe('parseJsonBody', () => {
+  it('parses a large namespace list on a thread and keeps name and labels only', async () => {
+    const list = namespaceList(600);
+    const body = Buffer.from(JSON.stringify(list));
+    expect(body.length).toBeGreaterThan(WORKER_MIN_BYTES);
+    const parsed = (await parseJsonBody(body, 'namespaces')) as ReturnType<typeof namespaceList>;
+    expect(parsed.metadata).toEqual(list.metadata);
+    expect(parsed.items).toEqual(
+      list.items.map((i) => ({ metadata: { name: i.metadata.name, labels: i.metadata.labels } })),
+    );
+  });
+
+  it('drops managedFields and the last-applied annotation of objects, nothing else', async () => {
+    const list = policyList(400);
+    const body = Buffer.from(JSON.stringify(list));
+    expect(body.length).toBeGreaterThan(WORKER_MIN_BYTES);
+    const parsed = (await parseJsonBody(body, 'objects')) as ReturnType<typeof policyList>;
+    expect(parsed.items).toHaveLength(400);
+    expect(parsed.items[7]).toEqual({
+      metadata: { name: 'p-7', namespace: 'shop', annotations: { keep: 'me' } },
+      spec: list.items[7]!.spec,
+    });
+  });
+
+  it('gives the same value on a thread as in place, for small and large bodies alike', async () => {
+    for (const n of [3, 600]) {
+      const text = JSON.stringify(namespaceList(n));
+      expect(await parseJsonBody(Buffer.from(text), 'none')).toEqual(JSON.parse(text));
+    }
+  });
+
+  it('rejects a body that is not JSON with the SyntaxError JSON.parse gives', async () => {
+    const text = JSON.stringify(namespaceList(600));
+    for (const cut of [text.slice(0, 100), text.slice(0, text.length - 10)]) {
+      let expected: unknown;
+      try {
+        JSON.parse(cut);
+      } catch (e) {
+        expected = e;
+      }
+      const got = await parseJsonBody(Buffer.from(cut), 'namespaces').catch((e: unknown) => e);
+      expect(got).toBeInstanceOf(SyntaxError);
+      expect((got as Error).message).toBe((expected as Error).message);
+    }
+  });
+
+  it('parses many bodies at once, each to its own result', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => namespaceList(300 + i));
+    const parsed = await Promise.all(bodies.map((b) => parseJsonBody(Buffer.from(JSON.stringify(b)), 'namespaces')));
+    expect(parsed.map((p) => (p as { items: unknown[] }).items.length)).toEqual(bodies.map((b) => b.items.length));
+  });
+
+  it('reads a buffer that is a view into a larger one', async () => {
+    const text = JSON.stringify(namespaceList(500));
+    const big = Buffer.from(`xxxx${text}yyyy`);
+    const view = big.subarray(4, 4 + Buffer.byteLength(text));
+    expect(await parseJsonBody(view, 'none')).toEqual(JSON.parse(text));
+    expect(big.subarray(0, 4).toString()).toBe('xxxx'); // the larger buffer is not handed away
+  });
+});
