@@ -203,6 +203,8 @@ async function scanEntries(rt: LambdaRuntime, runId: string, entries: readonly C
       sources,
       clock: rt.clock,
       recording: { store: rt.store, runId, configHash: rt.configHash, toolVersion: VERSION },
+      // Each cluster's namespaces and policy analyses are let go once it is recorded: flat memory.
+      retain: 'summary',
       onCluster: (r) =>
         logger.info('cluster scanned', {
           cluster: r.cluster,
@@ -224,7 +226,7 @@ function summarize(scan: ScanRun, delivery: DeliveryReport | null, runs: number,
     clusters: scan.clusters.map((c) => ({
       cluster: c.result.cluster,
       status: c.result.status,
-      findings: c.result.findings.filter((f) => f.waived === undefined).length,
+      findings: c.counts.findings,
       drift: c.drift?.length ?? null,
       recording: c.recording.status,
       errors: [...c.result.errors, ...(c.recording.status === 'failed' ? [c.recording.error.message] : [])],

@@ -49,7 +49,7 @@ export function measureScan(clusters: readonly ClusterRun[]): ScanMeasures {
     if (run.result.status === 'complete') complete++;
     else if (run.result.status === 'partial') partial++;
     else failed++;
-    findings += run.result.findings.filter((f) => f.waived === undefined).length;
+    findings += run.counts.findings;
     driftEvents += run.drift?.length ?? 0;
   }
   return {

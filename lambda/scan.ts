@@ -35,6 +35,18 @@ export interface ScanDeps {
   readonly concurrency?: number;
   /** Called as each cluster finishes (progress lines). */
   readonly onCluster?: (result: ClusterResult) => void;
+  /**
+   * Called with each cluster's run as it finishes, in the order they finish, and awaited before
+   * the next cluster starts on that worker (a slow consumer slows the reading, never the memory).
+   */
+  readonly onRun?: (run: ClusterRun, index: number) => void | Promise<void>;
+  /**
+   * What the returned ScanRun keeps of each run. 'all' (default): everything. 'summary': once
+   * handed to onRun, a run keeps its counts, drift and recording, and its findings only when they
+   * have something to notify (drift, or a cluster's first run); its namespaces and policy
+   * analyses are released, so memory stays flat however many clusters are read.
+   */
+  readonly retain?: 'all' | 'summary';
   /** Record every run and its drift in this store; absent: nothing is recorded. */
   readonly recording?: RecordingOptions;
   /** Post the drift to Slack (through the outbox) once the runs are recorded. */
@@ -58,7 +70,10 @@ export type Recording =
   | { readonly status: 'failed'; readonly error: StoreError };
 
 export interface ClusterRun {
+  /** With `retain: 'summary'`, released once handed on: see ScanDeps.retain. */
   readonly result: ClusterResult;
+  /** The run's counts (namespaces, policies, findings by severity), kept whatever is released. */
+  readonly counts: RunCounts;
   /** What changed since the cluster's previous run; null when unknown (nothing recorded). */
   readonly drift: readonly DriftEvent[] | null;
   readonly recording: Recording;
@@ -79,6 +94,28 @@ export function failedSnapshot(cluster: string, reason: string): ClusterSnapshot
     objects: [],
     reads: [{ resource: 'namespaces', status: 'failed', reason }],
     problems: [],
+  };
+}
+
+/** What a run keeps once released: no namespaces, no policy analyses, findings only when they are to be notified. */
+export function releaseRun(run: ClusterRun): ClusterRun {
+  const r = run.result;
+  const notified =
+    run.drift !== null &&
+    (run.recording.status === 'recorded' || run.recording.status === 'replayed') &&
+    (run.drift.length > 0 || run.recording.run.seq === 1);
+  return {
+    ...run,
+    result: {
+      cluster: r.cluster,
+      status: r.status,
+      errors: r.errors,
+      reads: r.reads,
+      namespaces: [],
+      policyCount: r.policyCount,
+      policyReports: () => [],
+      findings: notified ? r.findings : [],
+    },
   };
 }
 
@@ -106,8 +143,9 @@ export async function scanClusters(deps: ScanDeps, settings: Omit<AuditSettings,
     while (next < deps.sources.length) {
       const i = next++;
       const run = await scanCluster(deps.sources[i]!, deps.clock, runId, settings, recording);
-      results[i] = run;
       deps.onCluster?.(run.result);
+      await deps.onRun?.(run, i);
+      results[i] = deps.retain === 'summary' ? releaseRun(run) : run;
     }
   };
   const n = Math.max(1, Math.min(deps.concurrency ?? 8, deps.sources.length));
@@ -138,7 +176,8 @@ async function scanCluster(
   }
   if (opened?.kind === 'recorded') {
     const { run, state, events } = opened.recorded;
-    return { result: recordedResult(run, state), drift: events, recording: { status: 'replayed', run } };
+    const result = recordedResult(run, state);
+    return { result, counts: countRun(result), drift: events, recording: { status: 'replayed', run } };
   }
 
   let snapshot: ClusterSnapshot;
@@ -160,9 +199,11 @@ async function scanCluster(
       ? evaluated
       : { ...evaluated, findings: [...evaluated.findings].sort(compareFindingsFully) };
 
+  const counts = countRun(result);
   if (opened === null) {
     return {
       result,
+      counts,
       drift: null,
       recording: storeError === null ? { status: 'off' } : { status: 'failed', error: storeError },
     };
@@ -177,7 +218,7 @@ async function scanCluster(
         status: result.status,
         errors: result.errors,
         reads: result.reads,
-        counts: countRun(result),
+        counts,
         configHash: recording!.configHash,
         toolVersion: recording!.toolVersion,
         selection: { engines: settings.engines, synthesizeNameLabel: settings.synthesizeNameLabel },
@@ -185,10 +226,10 @@ async function scanCluster(
       state,
       events,
     });
-    return { result, drift: events, recording: { status: 'recorded', run } };
+    return { result, counts, drift: events, recording: { status: 'recorded', run } };
   } catch (e) {
     await session.abandon().catch(() => undefined);
-    return { result, drift: null, recording: { status: 'failed', error: asStoreError(e) } };
+    return { result, counts, drift: null, recording: { status: 'failed', error: asStoreError(e) } };
   }
 }
 

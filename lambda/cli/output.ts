@@ -19,27 +19,34 @@ export async function writeReport(
   results: readonly ClusterResult[],
   opts: WriteReportOptions,
 ): Promise<void> {
-  const out: Writable = opts.output !== undefined ? createWriteStream(opts.output) : process.stdout;
-  const chunks =
-    opts.format === 'json'
-      ? formatJsonChunks(report, (i) => results[i]?.policyReports() ?? [])
-      : [
-          formatReport(report, opts.format, {
-            color: opts.output === undefined && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-            toolVersion: VERSION,
-            rules: RULES,
-            width: process.stdout.columns,
-          }),
-        ];
-  let buffer = '';
-  for (const chunk of chunks) {
-    buffer += chunk;
-    if (buffer.length >= 1 << 16) {
-      if (!out.write(buffer)) await once(out, 'drain');
-      buffer = '';
+  await writeOut(opts.output, async (out) => {
+    const chunks =
+      opts.format === 'json'
+        ? formatJsonChunks(report, (i) => results[i]?.policyReports() ?? [])
+        : [
+            formatReport(report, opts.format, {
+              color: opts.output === undefined && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+              toolVersion: VERSION,
+              rules: RULES,
+              width: process.stdout.columns,
+            }),
+          ];
+    let buffer = '';
+    for (const chunk of chunks) {
+      buffer += chunk;
+      if (buffer.length >= 1 << 16) {
+        if (!out.write(buffer)) await once(out, 'drain');
+        buffer = '';
+      }
     }
-  }
-  if (buffer) out.write(buffer);
+    if (buffer) out.write(buffer);
+  });
+}
+
+/** Runs `write` on stdout or on the file `output`, which it ends and waits for. */
+export async function writeOut(output: string | undefined, write: (out: Writable) => Promise<void>): Promise<void> {
+  const out: Writable = output !== undefined ? createWriteStream(output) : process.stdout;
+  await write(out);
   if (out !== process.stdout) {
     out.end();
     await once(out, 'finish');

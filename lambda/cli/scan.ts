@@ -1,7 +1,14 @@
 /** `labelguard scan`: read clusters, audit them, record the run and its drift, print the report, exit by --fail-on. */
 import { homedir } from 'node:os';
 import { delimiter } from 'node:path';
-import { buildScanReport, failsAt, type ClusterResult, type ScanReport, type Severity } from '../audit/index.js';
+import {
+  buildScanReport,
+  failsAt,
+  severityRank,
+  type ClusterResult,
+  type ScanReport,
+  type Severity,
+} from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
@@ -10,7 +17,7 @@ import { normalizeRunId, scanClusters, type ScanRun } from '../scan.js';
 import { systemClock } from '../ports.js';
 import { formatDryRun, notifyReportOf, slackNotifyDeps, slackSetupOf } from './notify-options.js';
 import { openStore, stderrLogger, type OpenedStore } from './open-store.js';
-import { writeReport } from './output.js';
+import { writeOut, writeReport } from './output.js';
 import { auditSettingsOf, readConfig } from './settings.js';
 import { VERSION } from './version.js';
 
@@ -89,9 +96,16 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   if (slack !== null && !recordRuns)
     throw new UsageError('Slack posts the drift between runs: it cannot go with --no-store');
   const store: OpenedStore | null = recordRuns ? await openStore(config, { storeDir: opts.storeDir }) : null;
+  // JSON for clusters with distinct names is streamed: each cluster's part is spooled as it
+  // finishes and let go, so memory stays flat however many clusters are read. The other formats
+  // lay out the whole report at once.
+  const names = sources.map((s) => s.cluster);
+  const spool =
+    format === 'json' && new Set(names).size === names.length
+      ? await (await import('./json-stream.js')).createJsonReportSpool(sources.length)
+      : null;
   let scan: ScanRun;
   try {
-    // The store's canonical hashing loads only for a recorded run.
     const configHash = store === null ? '' : (await import('../adapters/dynamo/canonical.js')).hashOf(config);
     scan = await scanClusters(
       {
@@ -99,6 +113,7 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
         clock: systemClock,
         concurrency,
         onCluster: progressLine,
+        ...(spool === null ? {} : { onRun: (run, i) => spool.add(run, i), retain: 'summary' as const }),
         ...(store === null || slack === null
           ? {}
           : {
@@ -120,36 +135,45 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
       },
       auditSettingsOf(config),
     );
+  } catch (e) {
+    await spool?.discard();
+    throw e;
   } finally {
     await store?.close();
   }
 
-  const results = scan.clusters.map((c) => c.result);
-  // A recorded scan reports as of its run time, so `report --at` that time rebuilds this very report.
-  // Policies are streamed into the JSON cluster by cluster (see writeReport), never held all at once.
-  const built = buildScanReport(results, store === null ? systemClock.now().toISOString() : scan.runId, {
-    includePolicies: false,
-  });
   if (scan.notify !== null && slack?.dryRun) process.stderr.write(formatDryRun(scan.notify.dryRun));
-  const report: ScanReport = {
-    ...built,
-    ...(scan.notify === null ? {} : { notify: notifyReportOf(scan.notify) }),
-    clusters: built.clusters.map((cluster, i) => {
-      const drift = scan.clusters[i]?.drift;
-      return drift === null || drift === undefined ? cluster : { ...cluster, drift };
-    }),
-  };
-  await writeReport(report, results, { format, output: opts.output });
+  const generatedAt = store === null ? systemClock.now().toISOString() : scan.runId;
+  const threshold = (opts.failOn ?? config.failOn) as Severity | 'none';
+  let fails: boolean;
+  if (spool !== null) {
+    await writeOut(opts.output, (out) =>
+      spool.finish(out, { generatedAt, ...(scan.notify === null ? {} : { notify: notifyReportOf(scan.notify) }) }),
+    );
+    const highest = spool.highestSeverity();
+    fails = threshold !== 'none' && highest !== null && severityRank(highest) >= severityRank(threshold);
+  } else {
+    const results = scan.clusters.map((c) => c.result);
+    const built = buildScanReport(results, generatedAt, { includePolicies: false });
+    const report: ScanReport = {
+      ...built,
+      ...(scan.notify === null ? {} : { notify: notifyReportOf(scan.notify) }),
+      clusters: built.clusters.map((cluster, i) => {
+        const drift = scan.clusters[i]?.drift;
+        return drift === null || drift === undefined ? cluster : { ...cluster, drift };
+      }),
+    };
+    await writeReport(report, results, { format, output: opts.output });
+    fails = failsAt(report, threshold);
+  }
 
-  // A run that could not be recorded fails loudly: the audit above stands, its history does not.
   const unrecorded = scan.clusters.filter((c) => c.recording.status === 'failed');
   for (const c of unrecorded) {
     if (c.recording.status === 'failed')
       process.stderr.write(`labelguard: ${c.result.cluster}: run not recorded: ${c.recording.error.message}\n`);
   }
   if (unrecorded.length > 0) return 2;
-  const threshold = (opts.failOn ?? config.failOn) as Severity | 'none';
-  return failsAt(report, threshold) ? 1 : 0;
+  return fails ? 1 : 0;
 }
 
 function progressLine(r: ClusterResult): void {

@@ -138,6 +138,40 @@ function orderSummary(summary: ScanSummary): AllKeys<ScanSummary> {
 
 const POLICIES_SENTINEL = '\u0000labelguard-policies\u0000';
 
+const indent = (text: string, depth: number): string => text.replace(/\n/g, `\n${' '.repeat(2 * depth)}`);
+
+/** A top-level `"key": value` line of formatJson's text (with its comma unless it is the last). */
+export function jsonTopLevelLine(key: string, value: unknown, last: boolean): string {
+  return `  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), 1)}${last ? '' : ','}\n`;
+}
+
+/**
+ * One element of formatJson's `clusters` array, in pieces (no comma or newline after it), its
+ * policies taken one at a time from `policies`.
+ */
+export function* jsonClusterChunks(cluster: ClusterReport, policies: Iterable<PolicyReport>): Generator<string> {
+  const text = indent(JSON.stringify({ ...orderCluster(cluster), policies: POLICIES_SENTINEL }, null, 2), 2);
+  const [before, after] = text.split(JSON.stringify(POLICIES_SENTINEL)) as [string, string];
+  yield `    ${before}`;
+  let first = true;
+  for (const policy of policies) {
+    yield `${first ? '[\n' : ',\n'}        ${indent(JSON.stringify(orderPolicy(policy), null, 2), 4)}`;
+    first = false;
+  }
+  yield first ? '[]' : '\n      ]';
+  yield after;
+}
+
+/** One element of formatJson's `findings` array (no comma or newline after it). */
+export function jsonFindingText(finding: Finding): string {
+  return `    ${indent(JSON.stringify(orderFinding(finding), null, 2), 2)}`;
+}
+
+/** formatJson's `summary`, keys in contract order. */
+export function jsonSummaryValue(summary: ScanSummary): unknown {
+  return orderSummary(summary);
+}
+
 /**
  * The same bytes as formatJson, in pieces, with each cluster's policies taken one at a time from
  * `policiesOf` instead of from the report: a 100,000-namespace scan never holds its whole JSON
@@ -147,35 +181,26 @@ export function* formatJsonChunks(
   report: ScanReport,
   policiesOf: (clusterIndex: number) => Iterable<PolicyReport>,
 ): Generator<string> {
-  const ordered = orderReport(report);
-  const indent = (text: string, depth: number): string => text.replace(/\n/g, `\n${' '.repeat(2 * depth)}`);
-  const keys = (Object.keys(ordered) as (keyof typeof ordered)[]).filter((k) => ordered[k] !== undefined);
   yield '{\n';
-  for (const [k, key] of keys.entries()) {
-    const comma = k < keys.length - 1 ? ',' : '';
-    if (key !== 'clusters') {
-      if (ordered[key] !== undefined)
-        yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(ordered[key], null, 2), 1)}${comma}\n`;
-      continue;
-    }
-    if (ordered.clusters.length === 0) {
-      yield `  "clusters": []${comma}\n`;
-      continue;
-    }
+  yield jsonTopLevelLine('schemaVersion', report.schemaVersion, false);
+  yield jsonTopLevelLine('generatedAt', report.generatedAt, false);
+  if (report.clusters.length === 0) yield '  "clusters": [],\n';
+  else {
     yield '  "clusters": [\n';
-    for (const [i, cluster] of ordered.clusters.entries()) {
-      const text = indent(JSON.stringify({ ...cluster, policies: POLICIES_SENTINEL }, null, 2), 2);
-      const [before, after] = text.split(JSON.stringify(POLICIES_SENTINEL)) as [string, string];
-      yield `    ${before}`;
-      let first = true;
-      for (const policy of policiesOf(i)) {
-        yield `${first ? '[\n' : ',\n'}        ${indent(JSON.stringify(orderPolicy(policy), null, 2), 4)}`;
-        first = false;
-      }
-      yield first ? '[]' : '\n      ]';
-      yield `${after}${i < ordered.clusters.length - 1 ? ',' : ''}\n`;
+    for (const [i, cluster] of report.clusters.entries()) {
+      yield* jsonClusterChunks(cluster, policiesOf(i));
+      yield i < report.clusters.length - 1 ? ',\n' : '\n';
     }
-    yield `  ]${comma}\n`;
+    yield '  ],\n';
   }
+  if (report.findings.length === 0) yield '  "findings": [],\n';
+  else {
+    yield '  "findings": [\n';
+    for (const [i, finding] of report.findings.entries())
+      yield `${jsonFindingText(finding)}${i < report.findings.length - 1 ? ',' : ''}\n`;
+    yield '  ],\n';
+  }
+  yield jsonTopLevelLine('summary', orderSummary(report.summary), report.notify === undefined);
+  if (report.notify !== undefined) yield jsonTopLevelLine('notify', report.notify, true);
   yield '}\n';
 }
