@@ -4,8 +4,11 @@
  * with history kept is reported as drift, with the selection it cost.
  */
 import { mkdir } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterConnection } from '../../../lambda/adapters/kube/transport.js';
 import { scanJson } from './cli.js';
 import { READER, readAuditEvents, startControlPlane, type ControlPlane } from './harness.js';
 import { createObjects, namespace, setNamespaceLabel, type KubeObject } from './scenario.js';
@@ -48,6 +51,26 @@ describe('a 1,200-namespace cluster', () => {
 
   afterAll(async () => {
     await cp?.stop();
+  });
+
+  it('is read over HTTP/2, as the API server offers it', async () => {
+    const connection = clusterConnection({
+      base: new URL(cp.server),
+      secureContext: createSecureContext({ ca: cp.caPem }),
+      http1Agent: () => new Agent({ ca: cp.caPem }),
+    });
+    try {
+      const res = await connection.get(
+        '/apis',
+        { authorization: `Bearer ${cp.signToken()}`, accept: 'application/json' },
+        new AbortController().signal,
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/json/);
+      expect(connection.protocol()).toBe('h2');
+    } finally {
+      connection.close();
+    }
   });
 
   it('reads every namespace through pages of 500 (limit and continue, as the server saw them)', async () => {
