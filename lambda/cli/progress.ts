@@ -6,9 +6,8 @@
  *   labelguard: staging: failed (0 namespaces, 0 policies, 0 findings)
  *   labelguard: 2/20 clusters done (1 failed), 8 being read: dev-1, dev-2, ...
  *
- * Wiring (lambda/cli/scan.ts): `const progress = createProgress({ stream: process.stderr, total: sources.length })`,
- * pass `progress.track(sources)` as the sources and `progress.done` as `onCluster`, and call
- * `progress.finish()` when the scan is over (also on failure).
+ * `scan` passes `progress.track(sources)` as its sources and `progress.done` as `onCluster`, and
+ * calls `progress.finish()` when the scan is over (also on failure).
  */
 import type { ClusterResult } from '../audit/index.js';
 import type { ClusterSource } from '../ports.js';

@@ -1,14 +1,7 @@
 /** `labelguard scan`: read clusters, audit them, record the run and its drift, print the report, exit by --fail-on. */
 import { homedir } from 'node:os';
 import { delimiter } from 'node:path';
-import {
-  buildScanReport,
-  failsAt,
-  severityRank,
-  type ClusterResult,
-  type ScanReport,
-  type Severity,
-} from '../audit/index.js';
+import { buildScanReport, failsAt, severityRank, type ScanReport, type Severity } from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
@@ -18,6 +11,7 @@ import { systemClock } from '../ports.js';
 import { formatDryRun, notifyReportOf, slackNotifyDeps, slackSetupOf } from './notify-options.js';
 import { openStore, stderrLogger, type OpenedStore } from './open-store.js';
 import { writeOut, writeReport } from './output.js';
+import { createProgress } from './progress.js';
 import { auditSettingsOf, readConfig } from './settings.js';
 import { VERSION } from './version.js';
 
@@ -104,15 +98,16 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
     format === 'json' && new Set(names).size === names.length
       ? await (await import('./json-stream.js')).createJsonReportSpool(sources.length)
       : null;
+  const progress = createProgress({ stream: process.stderr, total: sources.length });
   let scan: ScanRun;
   try {
     const configHash = store === null ? '' : (await import('../adapters/dynamo/canonical.js')).hashOf(config);
     scan = await scanClusters(
       {
-        sources,
+        sources: progress.track(sources),
         clock: systemClock,
         concurrency,
-        onCluster: progressLine,
+        onCluster: (r) => progress.done(r),
         ...(spool === null ? {} : { onRun: (run, i) => spool.add(run, i), retain: 'summary' as const }),
         ...(store === null || slack === null
           ? {}
@@ -139,6 +134,7 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
     await spool?.discard();
     throw e;
   } finally {
+    progress.finish();
     await store?.close();
   }
 
@@ -174,11 +170,6 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
   }
   if (unrecorded.length > 0) return 2;
   return fails ? 1 : 0;
-}
-
-function progressLine(r: ClusterResult): void {
-  const counts = `${r.namespaces.length} namespaces, ${r.policyCount} policies, ${r.findings.filter((f) => !f.waived).length} findings`;
-  process.stderr.write(`labelguard: ${r.cluster}: ${r.status} (${counts})\n`);
 }
 
 /** --concurrency N: a whole number from 1 to 256 (default 8). */
