@@ -2,9 +2,11 @@
 import {
   SEVERITIES,
   severityRank,
+  type ClusterReport,
   type ClusterResult,
   type ClusterStatus,
   type Finding,
+  type PolicyReport,
   type RuleId,
   type ScanReport,
   type ScanSummary,
@@ -25,17 +27,22 @@ export function buildScanReport(
   return {
     schemaVersion: 1,
     generatedAt,
-    clusters: results.map((r) => ({
-      cluster: r.cluster,
-      status: r.status,
-      errors: r.errors,
-      reads: r.reads,
-      namespaces: r.namespaces,
-      policyCount: r.policyCount,
-      policies: options.includePolicies ? r.policyReports() : [],
-    })),
+    clusters: results.map((r) => clusterReportOf(r, options.includePolicies ? r.policyReports() : [])),
     findings,
     summary: summarize(results, findings),
+  };
+}
+
+/** A cluster's part of the report, with the policies given. */
+export function clusterReportOf(r: ClusterResult, policies: readonly PolicyReport[]): ClusterReport {
+  return {
+    cluster: r.cluster,
+    status: r.status,
+    errors: r.errors,
+    reads: r.reads,
+    namespaces: r.namespaces,
+    policyCount: r.policyCount,
+    policies,
   };
 }
 

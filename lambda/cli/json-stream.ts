@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
+  clusterReportOf,
   compareFindings,
   SEVERITIES,
   summarize,
@@ -78,13 +79,7 @@ export async function createJsonReportSpool(clusterCount: number): Promise<JsonR
   const write = async (run: ClusterRun, index: number): Promise<void> => {
     const r = run.result;
     const report: ClusterReport = {
-      cluster: r.cluster,
-      status: r.status,
-      errors: r.errors,
-      reads: r.reads,
-      namespaces: r.namespaces,
-      policyCount: r.policyCount,
-      policies: [],
+      ...clusterReportOf(r, []),
       ...(run.drift === null ? {} : { drift: run.drift }),
     };
     const start = size;

@@ -22,7 +22,7 @@ export interface EksSourcesRequest {
   readonly clock?: Clock;
   /** The caller's AWS credentials (default: the SDK's default provider chain). */
   readonly awsCredentials?: AwsCredentialsProvider;
-  /** For tests and private endpoints: EKS and STS endpoint URLs. */
+  /** For tests and private endpoints: EKS and STS endpoint URLs (the SDK also honours AWS_ENDPOINT_URL_EKS/_STS). */
   readonly eksEndpoint?: string;
   readonly stsEndpoint?: string;
   /** The RoleSessionName of assumed roles. Default "labelguard-scan". */

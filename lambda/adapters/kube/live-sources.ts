@@ -8,7 +8,7 @@
 import type { Clock, ClusterSource } from '../../ports.js';
 import { UsageError } from '../../errors.js';
 import type { ClusterConfig } from '../../config.js';
-import type { AwsCredentialsProvider } from '../eks/credentials.js';
+import type { EksSourcesRequest } from '../eks/live.js';
 import { loadKubeconfigFiles, selectContexts } from './kubeconfig.js';
 import { createKubeconfigSource, type KubeReadOptions } from './source.js';
 
@@ -21,7 +21,10 @@ export interface LiveEnvironment {
   readonly region?: string;
 }
 
-export interface LiveSourcesRequest {
+/** The EKS part of a request: credentials, endpoints, session name, as the EKS sources take them. */
+type EksAccessRequest = Pick<EksSourcesRequest, 'awsCredentials' | 'eksEndpoint' | 'stsEndpoint' | 'sessionName'>;
+
+export interface LiveSourcesRequest extends EksAccessRequest {
   /** --kubeconfig FILE */
   readonly kubeconfig?: string;
   /** --context NAME (repeatable) */
@@ -37,13 +40,6 @@ export interface LiveSourcesRequest {
   readonly env: LiveEnvironment;
   readonly read?: KubeReadOptions;
   readonly clock?: Clock;
-  /** The caller's AWS credentials (default: the SDK's default provider chain). */
-  readonly awsCredentials?: AwsCredentialsProvider;
-  /** For tests and private endpoints: EKS and STS endpoint URLs (the SDK also honours AWS_ENDPOINT_URL_EKS/_STS). */
-  readonly eksEndpoint?: string;
-  readonly stsEndpoint?: string;
-  /** The RoleSessionName of assumed roles. Default "labelguard-scan". */
-  readonly sessionName?: string;
 }
 
 /** True when the request names any live cluster. */
