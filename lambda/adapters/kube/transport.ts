@@ -188,7 +188,9 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
           if (declared !== undefined && Number(declared) !== body.length) return outcome.fail(prematureClose());
           outcome.done({ status, headers: responseHeaders, body });
         });
-        stream.on('close', () => outcome.fail(prematureClose()));
+        stream.on('close', () => {
+          if (!outcome.settled()) outcome.fail(prematureClose());
+        });
       });
     },
     close() {
@@ -206,7 +208,7 @@ function once<T>(
   reject: (reason: unknown) => void,
   signal: AbortSignal,
   cancel: () => void,
-): { done: (value: T) => void; fail: (reason: unknown) => void } {
+): { done: (value: T) => void; fail: (reason: unknown) => void; settled: () => boolean } {
   let settled = false;
   const onAbort = (): void => {
     if (settled) return;
@@ -225,6 +227,7 @@ function once<T>(
   return {
     done: (value) => settle(() => resolve(value)),
     fail: (reason) => settle(() => reject(reason)),
+    settled: () => settled,
   };
 }
 
