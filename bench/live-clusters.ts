@@ -139,8 +139,8 @@ async function bench(served: readonly Served[]): Promise<void> {
   );
   const cpu = med(rows.map((x) => x.cpu));
   console.log(
-    `  labelguard CPU for the ${CLUSTERS} reads        ${ms(cpu)}   (${(cpu / CLUSTERS).toFixed(0)} ms a cluster; one event loop, so the` +
-      ` concurrent read cannot take less: a CPU floor of ratio ${(cpu / alone).toFixed(2)})`,
+    `  labelguard CPU for the ${CLUSTERS} reads        ${ms(cpu)}   (${(cpu / CLUSTERS).toFixed(0)} ms a cluster, all threads;` +
+      ` on ${availableParallelism()} cores shared with the API servers)`,
   );
   console.log(
     `  machine: ${availableParallelism()} cores, load average ${loadavg()
