@@ -21,6 +21,8 @@ export interface NamespaceIndex {
   readonly size: number;
   /** Namespace names in index order (sorted by name). */
   readonly names: readonly string[];
+  /** The namespaces in index order (sorted by name). */
+  readonly namespaces: readonly Namespace[];
   /** One effective label (stored, or the synthesized name label) without building the whole set. */
   labelOf(i: number, key: string): string | undefined;
   /** Labels as stored plus the synthesized name label (allocates: for messages and debugging). */
@@ -44,15 +46,29 @@ export function createNamespaceIndex(
   options: NamespaceIndexOptions = {},
 ): NamespaceIndex {
   const synth = options.synthesizeNameLabel ?? true;
-  const sorted = [...namespaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = sortByName(namespaces);
   const size = sorted.length;
-  const names = sorted.map((n) => n.name);
-  const stored = sorted.map((n) => n.labels);
-  const ids = new Map<string, number>();
-  names.forEach((n, i) => ids.set(n, i));
+  const names: string[] = new Array<string>(size);
+  const stored: Labels[] = new Array<Labels>(size);
+  for (let i = 0; i < size; i++) {
+    const ns = sorted[i]!;
+    names[i] = ns.name;
+    stored[i] = ns.labels;
+  }
+  // Names are sorted: a name's id is found by binary search (the last one, should a name repeat).
+  const idOf = (name: string): number | undefined => {
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (name < names[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo > 0 && names[lo - 1] === name ? lo - 1 : undefined;
+  };
 
   // The name pseudo-key, and the synthesized name label (which the API server always overwrites
-  // with the name), are answered from `ids` and `names` directly.
+  // with the name), are answered from `names` directly.
   const isNameKey = (key: string): boolean => key === NAME_KEY || (synth && key === METADATA_NAME_LABEL);
 
   // key -> value -> ascending member ids, for every stored label.
@@ -74,6 +90,16 @@ export function createNamespaceIndex(
   const full = NsSet.full(size);
   const cache = new Map<string, NsSet>();
   const keyCache = new Map<string, NsSet>();
+  // Engines share query objects between policies (compiled selectors are memoised), so most
+  // repeated queries are found by identity, without building their text key.
+  const byQuery = new Map<LabelQuery, NsSet>();
+  // One set per posting list, built the first time a selector asks for it.
+  const postingSets = new Map<readonly number[], NsSet>();
+  const postingSet = (list: readonly number[]): NsSet => {
+    let set = postingSets.get(list);
+    if (!set) postingSets.set(list, (set = NsSet.fromIdLists(size, [list])));
+    return set;
+  };
 
   const fromLists = (lists: Iterable<readonly number[]>): NsSet => NsSet.fromIdLists(size, lists);
 
@@ -96,13 +122,15 @@ export function createNamespaceIndex(
     }
     let end = lo;
     while (end < size && names[end]!.startsWith(prefix)) end++;
-    return fromLists([Array.from({ length: end - lo }, (_, k) => lo + k)]);
+    const range = new Int32Array(end - lo);
+    for (let k = 0; k < range.length; k++) range[k] = lo + k;
+    return NsSet.fromSortedIds(size, range);
   };
   const inSet = (key: string, values: readonly string[]): NsSet => {
     const lists: (readonly number[])[] = [];
     if (isNameKey(key)) {
       for (const v of values) {
-        const id = ids.get(v);
+        const id = idOf(v);
         if (id !== undefined) lists.push([id]);
       }
     } else {
@@ -164,24 +192,47 @@ export function createNamespaceIndex(
   const select = (q: LabelQuery): NsSet => {
     if (q.op === 'all') return full;
     if (q.op === 'none') return empty;
-    if (q.op === 'in' && q.values.length === 1 && !isNameKey(q.key)) {
-      // The most common term (`ns=team-b`): no key to build, one posting list.
+    if (q.op === 'in' && q.values.length === 1) {
+      // The most common terms (`ns=team-b`, the policy's own namespace): no key to build.
+      if (isNameKey(q.key)) {
+        const id = idOf(q.values[0]!);
+        return id === undefined ? empty : NsSet.fromSortedIds(size, Int32Array.of(id));
+      }
       const list = postings.get(q.key)?.get(q.values[0]!);
-      return list ? NsSet.fromIdLists(size, [list]) : empty;
+      return list ? postingSet(list) : empty;
     }
-    const key = queryKey(q);
-    let hit = cache.get(key);
-    if (!hit) cache.set(key, (hit = evaluate(q)));
+    let hit = byQuery.get(q);
+    if (hit) return hit;
+    if (q.op === 'or') {
+      // A union of memoised terms is cheap, and an `or` (a Calico or Istio peer naming one namespace
+      // among others) rarely repeats: not worth its text key.
+      hit = evaluate(q);
+    } else {
+      const key = queryKey(q);
+      hit = cache.get(key);
+      if (!hit) cache.set(key, (hit = evaluate(q)));
+    }
+    byQuery.set(q, hit);
     return hit;
   };
 
   return {
     size,
     names,
+    namespaces: sorted,
     labelOf: (i, key) => (isNameKey(key) ? (key === NAME_KEY || synth ? names[i] : undefined) : own(stored[i]!, key)),
     effectiveLabels: (i) => effectiveNamespaceLabels(sorted[i]!, synth),
-    idOf: (name) => ids.get(name),
+    idOf,
     select,
     namesOf: (s) => s.indices().map((i) => names[i]!),
   };
+}
+
+const byName = (a: Namespace, b: Namespace): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The namespaces sorted by name; a list already in order (as `kubectl get` prints it) is not sorted again. */
+function sortByName(namespaces: readonly Namespace[]): readonly Namespace[] {
+  for (let i = 1; i < namespaces.length; i++)
+    if (byName(namespaces[i - 1]!, namespaces[i]!) > 0) return [...namespaces].sort(byName);
+  return namespaces;
 }

@@ -26,31 +26,74 @@ export class NsSet {
 
   /** The union of ascending id lists (one allocation, whatever their number). */
   static fromIdLists(size: number, lists: Iterable<readonly number[]>): NsSet {
-    const all = [...lists];
+    const all = Array.isArray(lists) ? (lists as readonly (readonly number[])[]) : [...lists];
     if (all.length === 0) return NsSet.empty(size);
     if (all.length === 1) return new NsSet(size, null, Int32Array.from(all[0]!));
-    const total = all.reduce((n, l) => n + l.length, 0);
+    let total = 0;
+    for (let k = 0; k < all.length; k++) total += all[k]!.length;
     if (total * 32 < size) {
       const ids = new Int32Array(total);
-      let k = 0;
-      for (const l of all) for (const i of l) ids[k++] = i;
+      let n = 0;
+      for (let k = 0; k < all.length; k++) {
+        const l = all[k]!;
+        for (let j = 0; j < l.length; j++) ids[n++] = l[j]!;
+      }
       ids.sort();
       return new NsSet(size, null, dedupeSorted(ids));
     }
     const w = new Uint32Array((size + 31) >>> 5);
-    for (const l of all) for (const i of l) w[i >>> 5]! |= 1 << (i & 31);
+    for (let k = 0; k < all.length; k++) {
+      const l = all[k]!;
+      for (let j = 0; j < l.length; j++) {
+        const i = l[j]!;
+        w[i >>> 5]! |= 1 << (i & 31);
+      }
+    }
     return NsSet.compact(size, w);
   }
 
   /** The union of many sets (one allocation, whatever their number). */
   static union(size: number, sets: readonly NsSet[]): NsSet {
-    const nonEmpty = sets.filter((s) => !s.isEmpty());
-    if (nonEmpty.length === 0) return NsSet.empty(size);
-    if (nonEmpty.length === 1) return nonEmpty[0]!;
+    // Selections are memoised, so many policies share one set: each counts once.
+    const seen = sets.length > 8 ? new Set<NsSet>() : null;
+    const unique: NsSet[] = [];
+    let sparseTotal = 0;
+    let allSparse = true;
+    for (let k = 0; k < sets.length; k++) {
+      const s = sets[k]!;
+      if (seen !== null) {
+        if (seen.has(s)) continue;
+        seen.add(s);
+      }
+      if (s.isEmpty()) continue;
+      unique.push(s);
+      if (s.ids) sparseTotal += s.ids.length;
+      else allSparse = false;
+    }
+    if (unique.length === 0) return NsSet.empty(size);
+    if (unique.length === 1) return unique[0]!;
+    if (allSparse && sparseTotal * 32 < size) {
+      // Few members: merge the id lists instead of going through a bitset.
+      const ids = new Int32Array(sparseTotal);
+      let n = 0;
+      for (let k = 0; k < unique.length; k++) {
+        const s = unique[k]!.ids!;
+        ids.set(s, n);
+        n += s.length;
+      }
+      ids.sort();
+      return new NsSet(size, null, dedupeSorted(ids));
+    }
     const w = new Uint32Array((size + 31) >>> 5);
-    for (const s of nonEmpty) {
-      if (s.ids) for (const i of s.ids) w[i >>> 5]! |= 1 << (i & 31);
-      else {
+    for (let k = 0; k < unique.length; k++) {
+      const s = unique[k]!;
+      if (s.ids) {
+        const ids = s.ids;
+        for (let j = 0; j < ids.length; j++) {
+          const i = ids[j]!;
+          w[i >>> 5]! |= 1 << (i & 31);
+        }
+      } else {
         const b = s.words!;
         for (let i = 0; i < w.length; i++) w[i]! |= b[i]!;
       }
@@ -84,7 +127,11 @@ export class NsSet {
   private bits(): Uint32Array {
     if (this.words) return this.words;
     const w = new Uint32Array((this.size + 31) >>> 5);
-    for (const i of this.ids!) w[i >>> 5]! |= 1 << (i & 31);
+    const ids = this.ids!;
+    for (let j = 0; j < ids.length; j++) {
+      const i = ids[j]!;
+      w[i >>> 5]! |= 1 << (i & 31);
+    }
     this.words = w;
     return w;
   }
@@ -108,12 +155,16 @@ export class NsSet {
   and(o: NsSet): NsSet {
     if (this.ids && o.ids) return NsSet.fromSortedIds(this.size, intersectSorted(this.ids, o.ids));
     if (this.ids || o.ids) {
-      // Filter the sparse side through the other: cost proportional to the small set.
-      const [small, other] = this.ids ? [this.ids, o] : [o.ids!, this];
-      return NsSet.fromSortedIds(
-        this.size,
-        small.filter((i) => other.has(i)),
-      );
+      // Filter the sparse side through the other's bits: cost proportional to the small set.
+      const small = this.ids ?? o.ids!;
+      const bits = (this.ids ? o : this).words!;
+      const out = new Int32Array(small.length);
+      let k = 0;
+      for (let j = 0; j < small.length; j++) {
+        const i = small[j]!;
+        if ((bits[i >>> 5]! & (1 << (i & 31))) !== 0) out[k++] = i;
+      }
+      return NsSet.fromSortedIds(this.size, k === out.length ? out : out.slice(0, k));
     }
     const a = this.bits();
     const b = o.bits();
@@ -146,7 +197,8 @@ export class NsSet {
 
   isEmpty(): boolean {
     if (this.ids) return this.ids.length === 0;
-    for (const x of this.words!) if (x !== 0) return false;
+    const words = this.words!;
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
     return true;
   }
 
@@ -173,7 +225,8 @@ export class NsSet {
 
 function popcount(words: Uint32Array): number {
   let n = 0;
-  for (let x of words) {
+  for (let i = 0; i < words.length; i++) {
+    let x = words[i]!;
     x = x - ((x >>> 1) & 0x55555555);
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
     n += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;

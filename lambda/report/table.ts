@@ -287,14 +287,18 @@ function wrap(text: string, firstWidth: number, restWidth: number): string[] {
 const ESCAPE_CODE = /\u001b\[[0-9;]*m/g;
 
 function visibleLength(text: string): number {
-  return text.replace(ESCAPE_CODE, '').length;
+  return text.includes('\u001b') ? text.replace(ESCAPE_CODE, '').length : text.length;
 }
+
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Text from a cluster or a manifest is untrusted: control characters (escape sequences could
  * rewrite the terminal) and bidi overrides become U+FFFD; line breaks and tabs become spaces.
  */
 function clean(text: string): string {
+  if (!UNSAFE.test(text)) return text;
   return (
     text
       .replace(/[\t\n\r]/g, ' ')

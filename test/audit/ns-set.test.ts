@@ -39,6 +39,34 @@ describe('NsSet', () => {
     );
   });
 
+  it('union of many sets agrees with plain sets, whatever mix of sparse, dense and empty', () => {
+    const arbUnion = fc.integer({ min: 0, max: 400 }).chain((size) =>
+      fc.record({
+        size: fc.constant(size),
+        parts: fc.array(
+          fc.record({
+            ids: fc.array(fc.integer({ min: 0, max: Math.max(0, size - 1) }), { maxLength: size === 0 ? 0 : 60 }),
+            dense: fc.boolean(),
+          }),
+          { maxLength: 8 },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(arbUnion, ({ size, parts }) => {
+        const all = [...Array(size).keys()];
+        const expected = all.filter((i) => parts.some((p) => p.ids.includes(i)));
+        const u = NsSet.union(
+          size,
+          parts.map((p) => build(size, p.ids, p.dense)),
+        );
+        expect(u.indices()).toEqual(expected);
+        expect(u.count()).toBe(expected.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('full and empty sets respect the size exactly (no stray bits past the end)', () => {
     for (const size of [0, 1, 31, 32, 33, 64, 100]) {
       expect(NsSet.full(size).count()).toBe(size);

@@ -5,9 +5,10 @@
  * required). Egress `nodes`/`networks`/`domainNames` are not namespace selections (§3).
  */
 import type { Direction } from '../model.js';
-import { compileLabelSelector, namespaceTermsOf } from '../selectors/kubernetes.js';
+import { compileLabelSelector } from '../selectors/kubernetes.js';
+import { jsonKey } from '../selectors/memo.js';
 import { matchLabels, NONE, type LabelQuery } from '../selectors/query.js';
-import { compileField, type PodView } from './kubernetes.js';
+import { compileField, namespaceTermsOfField, type PodView } from './kubernetes.js';
 import {
   apiGroup,
   refOf,
@@ -16,7 +17,7 @@ import {
   type PolicyEngine,
   type SelectorIssue,
 } from './types.js';
-import { arrayAt, isObject, specOf } from './util.js';
+import { arrayAt, isObject, peerPath, specOf } from './util.js';
 
 const KINDS = new Set(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy']);
 const NON_NAMESPACE_PEERS = ['nodes', 'networks', 'domainNames'];
@@ -48,8 +49,9 @@ function selectionOf(
   }
   if (extra.includes(set[0]!)) return null;
   if (set[0] === 'namespaces') {
-    const q = compileField(v.namespaces, `${field}.namespaces`, issues);
-    return q && { namespaces: q, terms: namespaceTermsOf(v.namespaces) };
+    const key = jsonKey(v.namespaces);
+    const q = compileField(v.namespaces, `${field}.namespaces`, issues, key);
+    return q && { namespaces: q, terms: namespaceTermsOfField(v.namespaces, key) };
   }
   const pods = v.pods;
   if (!isObject(pods) || pods.namespaceSelector === undefined || pods.podSelector === undefined) {
@@ -60,7 +62,7 @@ function selectionOf(
   const ns = compileField(pods.namespaceSelector, `${field}.pods.namespaceSelector`, issues);
   const pod = compileField(pods.podSelector, `${field}.pods.podSelector`, issues);
   if (!ns || !pod || issues.length > before) return undefined;
-  return { namespaces: ns, terms: namespaceTermsOf(pods.namespaceSelector) };
+  return { namespaces: ns, terms: namespaceTermsOfField(pods.namespaceSelector) };
 }
 
 export const adminNetworkPolicyEngine: PolicyEngine = {
@@ -93,7 +95,7 @@ export const adminNetworkPolicyEngine: PolicyEngine = {
             });
             return;
           }
-          ps.forEach((p, j) => peers.push(peerOf(p, direction, r, j, `spec.${direction}[${r}].${list}[${j}]`, issues)));
+          ps.forEach((p, j) => peers.push(peerOf(p, direction, r, j, peerPath(direction, r, list, j), issues)));
         });
       }
     }
@@ -120,10 +122,9 @@ function peerOf(
 ): PeerAnalysis {
   const extra = direction === 'egress' ? NON_NAMESPACE_PEERS : [];
   const sel = selectionOf(p, field, issues, extra);
-  const base = { direction, rule, peer, field };
-  if (sel === null) return { ...base, namespaces: null, valid: true, terms: [] };
-  if (sel === undefined) return { ...base, namespaces: NONE, valid: false, terms: [] };
-  return { ...base, namespaces: sel.namespaces, valid: true, terms: sel.terms };
+  if (sel === null) return { direction, rule, peer, field, namespaces: null, valid: true, terms: [] };
+  if (sel === undefined) return { direction, rule, peer, field, namespaces: NONE, valid: false, terms: [] };
+  return { direction, rule, peer, field, namespaces: sel.namespaces, valid: true, terms: sel.terms };
 }
 
 /**

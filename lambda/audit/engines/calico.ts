@@ -36,7 +36,7 @@ import {
   type PolicyEngine,
   type SelectorIssue,
 } from './types.js';
-import { isObject, specOf, type Json } from './util.js';
+import { fieldPath, isObject, specOf, type Json } from './util.js';
 
 const CALICO_GROUPS: ReadonlySet<string> = new Set(['projectcalico.org', 'crd.projectcalico.org']);
 
@@ -71,10 +71,12 @@ class Issues {
     this.list.push({ field, message });
   }
 
-  selector(value: unknown, field: string): SelectorField {
+  /** `field` is `path` + `suffix`, joined only for a message. */
+  selector(value: unknown, path: string, suffix = ''): SelectorField {
     if (value === undefined || value === null || value === '') return UNSET;
+    const field = (): string => path + suffix;
     if (typeof value !== 'string') {
-      this.add(field, `must be a Calico selector string, not ${describeJson(value)}`);
+      this.add(field(), `must be a Calico selector string, not ${describeJson(value)}`);
       return INVALID;
     }
     try {
@@ -82,7 +84,7 @@ class Issues {
     } catch (e) {
       if (!(e instanceof SelectorSyntaxError)) throw e;
       const at = e.position === undefined ? '' : ` at character ${e.position}`;
-      this.add(field, `invalid Calico selector ${JSON.stringify(value)}: ${e.message}${at}`);
+      this.add(field(), `invalid Calico selector ${JSON.stringify(value)}: ${e.message}${at}`);
       return INVALID;
     }
   }
@@ -125,14 +127,42 @@ function endpointQuery(sel: CalicoSelector): LabelQuery {
   return calicoToQuery(sel, { global: ALL });
 }
 
+// Parsed selectors are immutable and shared by every policy that repeats one (parseCalicoSelector
+// memoises them), so what is derived from one is computed once.
+const satisfiable = new WeakMap<CalicoSelector, boolean>();
+const tautology = new WeakMap<CalicoSelector, boolean>();
+const namespaceQueries = new WeakMap<CalicoSelector, LabelQuery>();
+const namespaceTerms = new WeakMap<CalicoSelector, readonly NamespaceTerm[]>();
+
 /** False when an endpoint selector (policy or rule `selector`) is set and no labels can satisfy it. */
 function canMatch(field: SelectorField): boolean {
-  return field.state !== 'set' || !isUnsatisfiable(endpointQuery(field.selector));
+  if (field.state !== 'set') return true;
+  let ok = satisfiable.get(field.selector);
+  if (ok === undefined) satisfiable.set(field.selector, (ok = !isUnsatisfiable(endpointQuery(field.selector))));
+  return ok;
 }
 
 /** True when a notSelector is set and every endpoint matches it, so nothing is left. */
 function excludesEverything(field: SelectorField): boolean {
-  return field.state === 'set' && isUnsatisfiable(not(endpointQuery(field.selector)));
+  if (field.state !== 'set') return false;
+  let all = tautology.get(field.selector);
+  if (all === undefined) tautology.set(field.selector, (all = isUnsatisfiable(not(endpointQuery(field.selector)))));
+  return all;
+}
+
+/** A rule namespaceSelector as a namespace query (global() selects no namespace). */
+function ruleNamespaceQuery(sel: CalicoSelector): LabelQuery {
+  let q = namespaceQueries.get(sel);
+  if (q === undefined) namespaceQueries.set(sel, (q = calicoNamespaceQuery(sel)));
+  return q;
+}
+
+/** The near-miss terms of a rule namespaceSelector. */
+function ruleNamespaceTerms(sel: CalicoSelector): readonly NamespaceTerm[] {
+  let terms = namespaceTerms.get(sel);
+  if (terms === undefined)
+    namespaceTerms.set(sel, (terms = positiveEqualityTerms(sel).filter((t) => t.key !== CALICO_NAMESPACE_NAME_LABEL)));
+  return terms;
 }
 
 interface EntityResult {
@@ -149,9 +179,9 @@ function analyzeEntity(entity: unknown, path: string, ctx: Context): EntityResul
     issues.add(path, `must be an object, not ${describeJson(entity)}`);
     return { namespaces: NONE, valid: false, terms: [] };
   }
-  const nsSel = issues.selector(entity.namespaceSelector, `${path}.namespaceSelector`);
-  const sel = issues.selector(entity.selector, `${path}.selector`);
-  const notSel = issues.selector(entity.notSelector, `${path}.notSelector`);
+  const nsSel = issues.selector(entity.namespaceSelector, path, '.namespaceSelector');
+  const sel = issues.selector(entity.selector, path, '.selector');
+  const notSel = issues.selector(entity.notSelector, path, '.notSelector');
 
   // serviceAccounts counts only when it names accounts or has a selector (parseServiceAccounts).
   let saSet = false;
@@ -163,7 +193,7 @@ function analyzeEntity(entity: unknown, path: string, ctx: Context): EntityResul
       issues.add(`${path}.serviceAccounts`, `must be an object, not ${describeJson(sa)}`);
       saValid = false;
     } else {
-      saSel = issues.selector(sa.selector, `${path}.serviceAccounts.selector`);
+      saSel = issues.selector(sa.selector, path, '.serviceAccounts.selector');
       const names = sa.names;
       if (
         names !== undefined &&
@@ -177,7 +207,12 @@ function analyzeEntity(entity: unknown, path: string, ctx: Context): EntityResul
     }
   }
 
-  const valid = saValid && [nsSel, sel, notSel, saSel].every((f) => f.state !== 'invalid');
+  const valid =
+    saValid &&
+    nsSel.state !== 'invalid' &&
+    sel.state !== 'invalid' &&
+    notSel.state !== 'invalid' &&
+    saSel.state !== 'invalid';
   if (!valid) return { namespaces: NONE, valid: false, terms: [] };
 
   // The endpoint part selects nothing: an unsatisfiable selector, or a notSelector everything matches.
@@ -188,8 +223,7 @@ function analyzeEntity(entity: unknown, path: string, ctx: Context): EntityResul
     // network sets: it is not a namespace selection, so it can never be a dead rule.
     if (nsSel.selector.ast.kind === 'global') return { namespaces: null, valid: true, terms: [] };
     if (endpointsEmpty) return { namespaces: NONE, valid: true, terms: [] };
-    const terms = positiveEqualityTerms(nsSel.selector).filter((t) => t.key !== CALICO_NAMESPACE_NAME_LABEL);
-    return { namespaces: calicoNamespaceQuery(nsSel.selector), valid: true, terms };
+    return { namespaces: ruleNamespaceQuery(nsSel.selector), valid: true, terms: ruleNamespaceTerms(nsSel.selector) };
   }
   const restricted = ctx.namespaced
     ? sel.state === 'set' || saSet || notSel.state === 'set'
@@ -224,9 +258,18 @@ function analyzeRules(spec: Json, types: ReadonlySet<CalicoPolicyType>, ctx: Con
       }
       // The local side narrows the policy's own endpoints; only its selectors' validity matters here.
       analyzeEntity(rule[local], `${path}.${local}`, ctx);
-      const field = `${path}.${peer}`;
+      const field = fieldPath(`${path}.${peer}`);
       const result = analyzeEntity(rule[peer], field, ctx);
-      if (active) peers.push({ direction, rule: i, peer: 0, field, ...result });
+      if (active)
+        peers.push({
+          direction,
+          rule: i,
+          peer: 0,
+          field,
+          namespaces: result.namespaces,
+          valid: result.valid,
+          terms: result.terms,
+        });
     });
   }
   return peers;

@@ -12,6 +12,7 @@ import {
   scopeCiliumSelector,
   selectsInit,
   type CiliumScope,
+  type CiliumSelector,
   type CiliumScopeOptions,
   type CiliumSelectorRole,
 } from '../selectors/cilium.js';
@@ -24,7 +25,7 @@ import {
   type PolicyEngine,
   type SelectorIssue,
 } from './types.js';
-import { arrayAt, errorMessage, has, isObject, objectAt, type Json } from './util.js';
+import { arrayAt, errorMessage, fieldPath, has, isObject, objectAt, peerPath, type Json } from './util.js';
 
 const KINDS = new Set(['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
 
@@ -63,19 +64,33 @@ export type CiliumEngineOptions = Omit<CiliumScopeOptions, 'namespaceLabels'>;
 export function createCiliumEngine(options: CiliumEngineOptions = {}): PolicyEngine {
   return {
     engine: 'cilium',
-    handles: (obj) => apiGroup(obj.apiVersion) === 'cilium.io' && KINDS.has(obj.kind),
+    handles: (obj) => KINDS.has(obj.kind) && apiGroup(obj.apiVersion) === 'cilium.io',
     analyze(obj, settings): PolicyAnalysis {
-      const header = { engine: 'cilium' as const, ref: refOf(obj), source: obj.source };
+      const ref = refOf(obj);
       try {
         const namespace = obj.kind === 'CiliumClusterwideNetworkPolicy' ? null : (obj.namespace ?? 'default');
+        const r = analyzeRules(obj.body, namespace, { ...options, namespaceLabels: settings.ciliumNamespaceLabels });
         return {
-          ...header,
-          ...analyzeRules(obj.body, namespace, { ...options, namespaceLabels: settings.ciliumNamespaceLabels }),
+          engine: 'cilium',
+          ref,
+          source: obj.source,
+          appliesTo: r.appliesTo,
+          protects: r.protects,
+          peers: r.peers,
+          issues: r.issues,
         };
       } catch (e) {
         // Never throw: an unexpected shape becomes an issue.
         const issue = { field: 'spec', message: `could not analyse the policy: ${errorMessage(e)}` };
-        return { ...header, appliesTo: NONE, protects: false, peers: [], issues: [issue] };
+        return {
+          engine: 'cilium',
+          ref,
+          source: obj.source,
+          appliesTo: NONE,
+          protects: false,
+          peers: [],
+          issues: [issue],
+        };
       }
     },
   };
@@ -113,7 +128,8 @@ function analyzeRules(
     subjects.push(subject.query);
     if (subject.pods && (defaultDeny(rule, 'ingress') || defaultDeny(rule, 'egress'))) protects = true;
     const scope: CiliumScope = { ...policyScope, subjectSelectsInit: subject.init };
-    for (const { list, direction } of SECTIONS) {
+    for (let k = 0; k < SECTIONS.length; k++) {
+      const { list, direction } = SECTIONS[k]!;
       const sections = arrayAt(rule, list);
       if (sections === undefined) {
         issues.push({ field: `${path}.${list}`, message: `${list} must be a list of rules` });
@@ -125,20 +141,24 @@ function analyzeRules(
           issues.push({ field: at, message: 'a rule must be an object' });
           return;
         }
-        for (const [name, role] of PEER_LISTS[direction]) {
+        const lists = PEER_LISTS[direction];
+        for (let l = 0; l < lists.length; l++) {
+          const name = lists[l]![0];
+          const role = lists[l]![1];
           const items = arrayAt(section, name);
           if (items === undefined) {
             issues.push({ field: `${at}.${name}`, message: `${name} must be a list` });
             continue;
           }
-          items.forEach((item, p) => {
-            const base = { direction, rule: r, peer: p, field: `${at}.${name}[${p}]` };
+          for (let p = 0; p < items.length; p++) {
+            if (!(p in items)) continue; // a hole, as forEach skips it
+            const field = path === 'spec' ? peerPath(list, r, name, p) : fieldPath(`${at}.${name}[${p}]`);
             peers.push(
               role === null
-                ? { ...base, namespaces: null, valid: true, terms: [] }
-                : selectorPeer(item, role, scope, base, issues),
+                ? { direction, rule: r, peer: p, field, namespaces: null, valid: true, terms: [] }
+                : selectorPeer(items[p], role, scope, direction, r, p, field, issues),
             );
-          });
+          }
         }
       });
     }
@@ -183,7 +203,8 @@ function analyzeSubject(
   try {
     const sel = parseEndpointSelector(rule.endpointSelector, `${path}.endpointSelector`);
     const scoped = scopeCiliumSelector(sel, 'subject', scope);
-    return { query: ciliumNamespaceQuery(scoped) ?? NONE, pods: true, init: selectsInit(sel) };
+    const query = scoped === sel ? unscopedQuery(sel) : ciliumNamespaceQuery(scoped);
+    return { query: query ?? NONE, pods: true, init: selectsInit(sel) };
   } catch (e) {
     issues.push({ field: `${path}.endpointSelector`, message: errorMessage(e) });
     return none;
@@ -194,17 +215,30 @@ function selectorPeer(
   item: unknown,
   role: CiliumSelectorRole,
   scope: CiliumScope,
-  base: { direction: Direction; rule: number; peer: number; field: string },
+  direction: Direction,
+  rule: number,
+  peer: number,
+  field: string,
   issues: SelectorIssue[],
 ): PeerAnalysis {
   try {
-    const sel = parseEndpointSelector(item, base.field);
-    const namespaces = ciliumNamespaceQuery(scopeCiliumSelector(sel, role, scope));
-    return { ...base, namespaces, valid: true, terms: ciliumNamespaceTerms(sel) };
+    const sel = parseEndpointSelector(item, field);
+    const scoped = scopeCiliumSelector(sel, role, scope);
+    const namespaces = scoped === sel ? unscopedQuery(sel) : ciliumNamespaceQuery(scoped);
+    return { direction, rule, peer, field, namespaces, valid: true, terms: ciliumNamespaceTerms(sel) };
   } catch (e) {
-    issues.push({ field: base.field, message: errorMessage(e) });
-    return { ...base, namespaces: NONE, valid: false, terms: [] };
+    issues.push({ field, message: errorMessage(e) });
+    return { direction, rule, peer, field, namespaces: NONE, valid: false, terms: [] };
   }
+}
+
+/** Parsed selectors are shared (parseEndpointSelector memoises them): a peer Cilium leaves unscoped is evaluated once. */
+const unscopedQueries = new WeakMap<CiliumSelector, LabelQuery | null>();
+
+function unscopedQuery(sel: CiliumSelector): LabelQuery | null {
+  let q = unscopedQueries.get(sel);
+  if (q === undefined) unscopedQueries.set(sel, (q = ciliumNamespaceQuery(sel)));
+  return q;
 }
 
 /**

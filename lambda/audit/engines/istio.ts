@@ -6,7 +6,7 @@
  */
 import { and, ALL, namedNamespaces, NAME_KEY, NONE, not, or, type LabelQuery } from '../selectors/query.js';
 import { apiGroup, refOf, type PeerAnalysis, type PolicyEngine, type SelectorIssue } from './types.js';
-import { arrayAt, has, isObject, objectAt, specOf } from './util.js';
+import { arrayAt, fieldPath, has, isObject, objectAt, specOf } from './util.js';
 
 /** One Istio string match on a namespace name. */
 export function namePattern(p: string): LabelQuery {
@@ -48,7 +48,7 @@ export const istioEngine: PolicyEngine = {
           return;
         }
         from.forEach((f, j) => {
-          const field = `spec.rules[${r}].from[${j}].source`;
+          const field = fieldPath(`spec.rules[${r}].from[${j}].source`);
           const source = objectAt(f, 'source');
           const before = issues.length;
           const inc = patterns(source?.namespaces, `${field}.namespaces`, issues);

@@ -8,8 +8,16 @@ import type { Direction } from '../model.js';
 import { compileLabelSelector, namespaceTermsOf } from '../selectors/kubernetes.js';
 import { matchLabels, namedNamespaces, NONE, type LabelQuery } from '../selectors/query.js';
 import { isUnsatisfiable } from '../selectors/satisfiable.js';
-import { apiGroup, refOf, type PeerAnalysis, type PolicyEngine, type SelectorIssue } from './types.js';
-import { arrayAt, errorMessage, has, isObject, specOf } from './util.js';
+import { SelectorMemo, jsonKey } from '../selectors/memo.js';
+import {
+  apiGroup,
+  refOf,
+  type NamespaceTerm,
+  type PeerAnalysis,
+  type PolicyEngine,
+  type SelectorIssue,
+} from './types.js';
+import { arrayAt, errorMessage, has, isObject, peerPath, specOf } from './util.js';
 
 export type PolicyType = 'Ingress' | 'Egress';
 
@@ -22,8 +30,34 @@ export function defaultPolicyTypes(spec: unknown): PolicyType[] {
   return egress && egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }
 
+/** Valid, satisfiable selectors by their JSON text (the same selector is compiled once). */
+const compiled = new SelectorMemo<LabelQuery>();
+const namespaceTerms = new SelectorMemo<readonly NamespaceTerm[]>();
+
 /** Compile a selector field, recording an issue (invalid or unsatisfiable) instead of throwing. */
-export function compileField(sel: unknown, field: string, issues: SelectorIssue[]): LabelQuery | undefined {
+export function compileField(
+  sel: unknown,
+  field: string,
+  issues: SelectorIssue[],
+  key: string | undefined = jsonKey(sel),
+): LabelQuery | undefined {
+  const hit = key === undefined ? undefined : compiled.get(key);
+  if (hit !== undefined) return hit;
+  const before = issues.length;
+  const q = compileUncached(sel, field, issues);
+  if (q !== undefined && key !== undefined && issues.length === before) compiled.set(key, q);
+  return q;
+}
+
+/** namespaceTermsOf, memoised like compileField (the terms are shared: never mutated). */
+export function namespaceTermsOfField(sel: unknown, key: string | undefined = jsonKey(sel)): readonly NamespaceTerm[] {
+  if (key === undefined) return namespaceTermsOf(sel);
+  let terms = namespaceTerms.get(key);
+  if (terms === undefined) namespaceTerms.set(key, (terms = namespaceTermsOf(sel)));
+  return terms;
+}
+
+function compileUncached(sel: unknown, field: string, issues: SelectorIssue[]): LabelQuery | undefined {
   let q: LabelQuery;
   try {
     q = compileLabelSelector(sel, field);
@@ -79,7 +113,7 @@ export const kubernetesEngine: PolicyEngine = {
             return;
           }
           ps.forEach((p, j) =>
-            peers.push(analyzePeer(p, direction, r, j, `spec.${direction}[${r}].${list}[${j}]`, own, issues)),
+            peers.push(analyzePeer(p, direction, r, j, peerPath(direction, r, list, j), own, issues)),
           );
         });
       }
@@ -87,6 +121,8 @@ export const kubernetesEngine: PolicyEngine = {
     return { engine: 'kubernetes', ref: refOf(obj), source: obj.source, appliesTo, protects: true, peers, issues };
   },
 };
+
+const NO_TERMS: readonly NamespaceTerm[] = [];
 
 function analyzePeer(
   p: unknown,
@@ -97,29 +133,42 @@ function analyzePeer(
   own: LabelQuery,
   issues: SelectorIssue[],
 ): PeerAnalysis {
-  const base = { direction, rule, peer, field };
-  const invalid = (message: string): PeerAnalysis => {
-    issues.push({ field, message });
-    return { ...base, namespaces: NONE, valid: false, terms: [] };
-  };
-  if (!isObject(p)) return invalid('a peer must be an object');
+  if (!isObject(p)) return invalidPeer(direction, rule, peer, field, 'a peer must be an object', issues);
   const hasNs = has(p, 'namespaceSelector');
   const hasPod = has(p, 'podSelector');
   if (has(p, 'ipBlock')) {
-    if (hasNs || hasPod) return invalid('may not specify both ipBlock and another peer');
-    return { ...base, namespaces: null, valid: true, terms: [] };
+    if (hasNs || hasPod)
+      return invalidPeer(direction, rule, peer, field, 'may not specify both ipBlock and another peer', issues);
+    return { direction, rule, peer, field, namespaces: null, valid: true, terms: [] };
   }
-  if (!hasNs && !hasPod) return invalid('must specify a peer');
+  if (!hasNs && !hasPod) return invalidPeer(direction, rule, peer, field, 'must specify a peer', issues);
   const before = issues.length;
-  const nsQuery = hasNs ? compileField(p.namespaceSelector, `${field}.namespaceSelector`, issues) : own;
+  const nsKey = hasNs ? jsonKey(p.namespaceSelector) : undefined;
+  const nsQuery = hasNs ? compileField(p.namespaceSelector, `${field}.namespaceSelector`, issues, nsKey) : own;
   if (hasPod) compileField(p.podSelector, `${field}.podSelector`, issues);
-  if (issues.length > before || nsQuery === undefined) return { ...base, namespaces: NONE, valid: false, terms: [] };
+  if (issues.length > before || nsQuery === undefined)
+    return { direction, rule, peer, field, namespaces: NONE, valid: false, terms: [] };
   return {
-    ...base,
+    direction,
+    rule,
+    peer,
+    field,
     namespaces: nsQuery,
     valid: true,
-    terms: hasNs ? namespaceTermsOf(p.namespaceSelector) : [],
+    terms: hasNs ? namespaceTermsOfField(p.namespaceSelector, nsKey) : NO_TERMS,
   };
+}
+
+function invalidPeer(
+  direction: Direction,
+  rule: number,
+  peer: number,
+  field: string,
+  message: string,
+  issues: SelectorIssue[],
+): PeerAnalysis {
+  issues.push({ field, message });
+  return { direction, rule, peer, field, namespaces: NONE, valid: false, terms: [] };
 }
 
 /** A pod as a policy sees it: its namespace (name and labels as stored) and its own labels. */

@@ -32,3 +32,32 @@ export function specOf(obj: ResourceObject): Json | undefined {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+const fieldPaths = new Map<string, string>();
+
+/**
+ * One shared copy of a field path (`spec.ingress[0].from[1]`): every policy has the same few, and a
+ * peer keeps its path for as long as the result lives, so thousands of copies would add up.
+ */
+export function fieldPath(path: string): string {
+  const known = fieldPaths.get(path);
+  if (known !== undefined) return known;
+  if (fieldPaths.size >= 10_000) fieldPaths.clear();
+  fieldPaths.set(path, path);
+  return path;
+}
+
+const peerPaths = new Map<string, Map<string, string[][]>>();
+/** Rules and peers past this index are rare: their paths go through fieldPath only. */
+const MAX_CACHED_INDEX = 64;
+
+/** `spec.<section>[r].<list>[j]` (`spec.ingress[0].from[1]`), shared like fieldPath and built once. */
+export function peerPath(section: string, r: number, list: string, j: number): string {
+  if (r >= MAX_CACHED_INDEX || j >= MAX_CACHED_INDEX) return fieldPath(`spec.${section}[${r}].${list}[${j}]`);
+  let bySection = peerPaths.get(section);
+  if (bySection === undefined) peerPaths.set(section, (bySection = new Map<string, string[][]>()));
+  let byRule = bySection.get(list);
+  if (byRule === undefined) bySection.set(list, (byRule = []));
+  const byPeer = (byRule[r] ??= []);
+  return (byPeer[j] ??= fieldPath(`spec.${section}[${r}].${list}[${j}]`));
+}

@@ -17,13 +17,16 @@ export const enforcementMissing: Rule = {
   needs: ['admission'],
   check(ctx) {
     const out: FindingDraft[] = [];
-    const audited = ctx.index.names.filter((n) => !matchesAny(ctx.settings.exclude, n));
+    // The audited namespaces matter only for blocking enforcements (their exclusions): listed on first use.
+    let auditedNames: readonly string[] | undefined;
+    const audited = (): readonly string[] =>
+      (auditedNames ??= ctx.index.names.filter((n) => !matchesAny(ctx.settings.exclude, n)));
     for (const req of ctx.settings.requiredLabels) {
       const forKey = ctx.enforcements.filter((e) => e.key === req.key);
       const requiring = forKey.filter((e) => e.check.kind !== 'unchanged');
       const blocking = requiring.filter((e) => e.blocks && e.onCreate);
       const updatesCovered = forKey.some((e) => e.blocks && e.onUpdate);
-      const gaps = blocking.map((e) => ({ e, gaps: enforcementGaps(e, req, audited, updatesCovered) }));
+      const gaps = blocking.map((e) => ({ e, gaps: enforcementGaps(e, req, audited(), updatesCovered) }));
       if (gaps.some((g) => g.gaps.length === 0)) continue;
       const named = (e: LabelEnforcement, extra = ''): string =>
         `\`${policyName(e.ref)}\` (${e.mechanism}, ${e.action}${extra})`;

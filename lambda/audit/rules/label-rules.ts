@@ -47,9 +47,11 @@ function eachLabel(
 ): FindingDraft[] {
   const out: FindingDraft[] = [];
   const { index } = ctx;
+  const required = ctx.settings.requiredLabels;
   for (let i = 0; i < index.size; i++) {
     const ns = index.names[i]!;
-    for (const req of ctx.settings.requiredLabels) {
+    for (let r = 0; r < required.length; r++) {
+      const req = required[r]!;
       const value = index.labelOf(i, req.key);
       const f = visit(ns, req, value);
       if (f) out.push(f);

@@ -36,8 +36,11 @@ export const peerSelectsNothing: Rule = {
   needs: ['namespaces'],
   check(ctx) {
     const out: FindingDraft[] = [];
-    for (const p of ctx.policies) {
-      for (const { peer, selects } of p.peers) {
+    const { policies } = ctx;
+    for (let k = 0; k < policies.length; k++) {
+      const p = policies[k]!;
+      for (let j = 0; j < p.peers.length; j++) {
+        const { peer, selects } = p.peers[j]!;
         if (!peer.valid || selects === null || !selects.isEmpty()) continue;
         const ref = p.analysis.ref;
         out.push({
@@ -65,11 +68,15 @@ export const nearMiss: Rule = {
   check(ctx) {
     const out: FindingDraft[] = [];
     const seen = new Set<string>();
-    for (const p of ctx.policies) {
+    const { policies } = ctx;
+    for (let k = 0; k < policies.length; k++) {
+      const p = policies[k]!;
       const ref = p.analysis.ref;
-      for (const { peer } of p.peers) {
+      for (let j = 0; j < p.peers.length; j++) {
+        const peer = p.peers[j]!.peer;
         if (!peer.valid) continue;
-        for (const term of peer.terms) {
+        for (let t = 0; t < peer.terms.length; t++) {
+          const term = peer.terms[t]!;
           const id = ctx.index.idOf(term.value);
           if (id === undefined) continue;
           const actual = ctx.index.labelOf(id, term.key);

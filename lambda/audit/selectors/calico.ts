@@ -14,6 +14,7 @@
 import type { Labels } from '../model.js';
 import type { NamespaceTerm } from '../engines/types.js';
 import { SelectorSyntaxError } from './errors.js';
+import { SelectorMemo } from './memo.js';
 import { ALL, NAME_KEY, NONE, and, not, or, type LabelQuery } from './query.js';
 
 /** Longest label Calico's tokenizer accepts (tokenizer.MaxLabelLength). */
@@ -548,8 +549,13 @@ class ParsedCalicoSelector implements CalicoSelector {
 /** Parses a Calico selector. Throws only SelectorSyntaxError. */
 export function parseCalicoSelector(src: string): CalicoSelector {
   if (typeof src !== 'string') throw new SelectorSyntaxError('a Calico selector must be a string');
-  return new ParsedCalicoSelector(src, new Parser(tokenize(src)).parseRoot());
+  let sel = parsed.get(src);
+  if (sel === undefined) parsed.set(src, (sel = new ParsedCalicoSelector(src, new Parser(tokenize(src)).parseRoot())));
+  return sel;
 }
+
+/** Parsed selectors by their text: immutable, so policies that repeat a selector share one. */
+const parsed = new SelectorMemo<CalicoSelector>();
 
 // ---------------------------------------------------------------------------------------------
 // Compilation to the LabelQuery IR
@@ -615,32 +621,39 @@ export function calicoNamespaceQuery(sel: CalicoSelector, global: LabelQuery = N
  */
 export function positiveEqualityTerms(sel: CalicoSelector): NamespaceTerm[] {
   const out: NamespaceTerm[] = [];
-  const seen = new Set<string>();
-  const add = (key: string, value: string): void => {
-    const id = JSON.stringify([key, value]);
-    if (seen.has(id)) return;
-    seen.add(id);
-    out.push({ key, value });
-  };
-  const walk = (node: CalicoNode, negated: boolean): void => {
-    switch (node.kind) {
-      case 'eq':
-        if (!negated) add(node.label, node.value);
-        return;
-      case 'in':
-        if (!negated) for (const v of node.values) add(node.label, v);
-        return;
-      case 'not':
-        walk(node.operand, !negated);
-        return;
-      case 'and':
-      case 'or':
-        for (const o of node.operands) walk(o, negated);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(sel.ast, false);
+  collectEqualityTerms(sel.ast, false, out, new Map<string, Set<string>>());
   return out;
+}
+
+function collectEqualityTerms(
+  node: CalicoNode,
+  negated: boolean,
+  out: NamespaceTerm[],
+  seen: Map<string, Set<string>>,
+): void {
+  switch (node.kind) {
+    case 'eq':
+      if (!negated) addTerm(node.label, node.value, out, seen);
+      return;
+    case 'in':
+      if (!negated) for (let i = 0; i < node.values.length; i++) addTerm(node.label, node.values[i]!, out, seen);
+      return;
+    case 'not':
+      collectEqualityTerms(node.operand, !negated, out, seen);
+      return;
+    case 'and':
+    case 'or':
+      for (let i = 0; i < node.operands.length; i++) collectEqualityTerms(node.operands[i]!, negated, out, seen);
+      return;
+    default:
+      return;
+  }
+}
+
+function addTerm(key: string, value: string, out: NamespaceTerm[], seen: Map<string, Set<string>>): void {
+  let values = seen.get(key);
+  if (values === undefined) seen.set(key, (values = new Set<string>()));
+  if (values.has(value)) return;
+  values.add(value);
+  out.push({ key, value });
 }

@@ -13,6 +13,7 @@ import {
   type SelectorRequirement,
 } from './kubernetes.js';
 import { validateLabelKey } from './labels.js';
+import { jsonKey, SelectorMemo } from './memo.js';
 import { and, NAME_KEY, NONE, type LabelQuery } from './query.js';
 import { isUnsatisfiable } from './satisfiable.js';
 
@@ -81,6 +82,18 @@ function validateCiliumKey(raw: string): string | null {
  * rejects (bad shape, operator, key or value), including a null selector.
  */
 export function parseEndpointSelector(sel: unknown, field = 'selector'): CiliumSelector {
+  const key = jsonKey(sel);
+  const hit = key === undefined ? undefined : parsedSelectors.get(key);
+  if (hit !== undefined) return hit;
+  const parsed = parseEndpointSelectorUncached(sel, field);
+  if (key !== undefined) parsedSelectors.set(key, parsed);
+  return parsed;
+}
+
+/** Parsed endpoint selectors by their JSON text (many policies repeat `{}` or `{app: web}`). */
+const parsedSelectors = new SelectorMemo<CiliumSelector>();
+
+function parseEndpointSelectorUncached(sel: unknown, field: string): CiliumSelector {
   const reqs = decodeLabelSelector(sel, field, validateCiliumKey);
   if (reqs === null)
     throw new SelectorSyntaxError(`${field}: an endpoint selector must be an object, got ${String(sel)}`);
@@ -226,11 +239,14 @@ function addMatch(
 
 /** EndpointSelector.HasKey for the extended key source.key. */
 function has(reqs: readonly CiliumRequirement[], source: CiliumSource, key: string): boolean {
-  return reqs.some((r) => r.source === source && r.key === key);
+  for (let i = 0; i < reqs.length; i++) if (reqs[i]!.source === source && reqs[i]!.key === key) return true;
+  return false;
 }
 
 function selectsNamespaceLabels(reqs: readonly CiliumRequirement[]): boolean {
-  return reqs.some((r) => isPodSource(r.source) && r.key.startsWith(NAMESPACE_LABELS_PREFIX));
+  for (let i = 0; i < reqs.length; i++)
+    if (isPodSource(reqs[i]!.source) && reqs[i]!.key.startsWith(NAMESPACE_LABELS_PREFIX)) return true;
+  return false;
 }
 
 function isPodSource(source: CiliumSource): boolean {
@@ -275,6 +291,14 @@ const DEFAULT_LABEL_FILTER: readonly LabelPrefix[] = [
  * `io.cilium.k8s.namespace.labels` include).
  */
 export function isCiliumIdentityLabel(key: string): boolean {
+  let known = identityLabels.get(key);
+  if (known === undefined) identityLabels.set(key, (known = identityLabelUncached(key)));
+  return known;
+}
+
+const identityLabels = new SelectorMemo<boolean>();
+
+function identityLabelUncached(key: string): boolean {
   let included = 0;
   let ignored = 0;
   for (const p of DEFAULT_LABEL_FILTER) {
@@ -310,18 +334,19 @@ export function ciliumNamespaceQuery(sel: CiliumSelector): LabelQuery | null {
   const namespaceTerms: LabelQuery[] = [];
   const podTerms: LabelQuery[] = [];
   for (const r of sel.requirements) {
-    const absent = (): boolean => r.operator === 'In' || r.operator === 'Exists';
+    // Does the requirement fail when its label is absent?
+    const absent = r.operator === 'In' || r.operator === 'Exists';
     if (!isPodSource(r.source)) {
-      if (absent()) return NONE; // pods carry only k8s-source labels
+      if (absent) return NONE; // pods carry only k8s-source labels
     } else if (r.key === POD_NAMESPACE_LABEL) {
       namespaceTerms.push(requirementQuery(NAME_KEY, r.operator, r.values));
     } else if (r.key.startsWith(NAMESPACE_LABELS_PREFIX)) {
       if (isCiliumIdentityLabel(r.key))
         namespaceTerms.push(requirementQuery(r.key.slice(NAMESPACE_LABELS_PREFIX.length), r.operator, r.values));
-      else if (absent()) return NONE;
+      else if (absent) return NONE;
     } else if (podIdentityHasKey(r.key)) {
       podTerms.push(requirementQuery(r.key, r.operator, r.values));
-    } else if (absent()) {
+    } else if (absent) {
       return NONE;
     }
   }
@@ -335,7 +360,16 @@ export function ciliumNamespaceQuery(sel: CiliumSelector): LabelQuery | null {
  * in matchLabels or a one-value In) as `{key: K, value}`; never pod-label terms. Keys the identity
  * filter drops are left out: no namespace label can satisfy them.
  */
-export function ciliumNamespaceTerms(sel: CiliumSelector): NamespaceTerm[] {
+/** Parsed selectors are immutable and shared (see parseEndpointSelector): their terms are listed once. */
+const namespaceTermLists = new WeakMap<CiliumSelector, readonly NamespaceTerm[]>();
+
+export function ciliumNamespaceTerms(sel: CiliumSelector): readonly NamespaceTerm[] {
+  let terms = namespaceTermLists.get(sel);
+  if (terms === undefined) namespaceTermLists.set(sel, (terms = namespaceTermsUncached(sel)));
+  return terms;
+}
+
+function namespaceTermsUncached(sel: CiliumSelector): NamespaceTerm[] {
   return sel.requirements
     .filter(
       (r) =>

@@ -43,11 +43,14 @@ export function decodeLabelSelector(
         `${field}.matchLabels: must be a map of label keys to values, got ${typeName(matchLabels)}`,
       );
     for (const [key, value] of Object.entries(matchLabels)) {
-      const path = `${field}.matchLabels[${JSON.stringify(key)}]`;
+      // The path is built only for a message: most selectors are valid.
+      const path = (): string => `${field}.matchLabels[${JSON.stringify(key)}]`;
       if (typeof value !== 'string')
-        throw new SelectorSyntaxError(`${path}: the value must be a string, got ${typeName(value)} (quote it in YAML)`);
-      check(checkKey(key), path);
-      check(validateLabelValue(value), path);
+        throw new SelectorSyntaxError(
+          `${path()}: the value must be a string, got ${typeName(value)} (quote it in YAML)`,
+        );
+      const error = checkKey(key) ?? validateLabelValue(value);
+      if (error !== null) throw new SelectorSyntaxError(`${path()}: ${error}`);
       out.push({ key, operator: 'In', values: [value], fromMatchLabels: true });
     }
   }
