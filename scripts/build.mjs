@@ -1,5 +1,9 @@
 // Bundles the CLI with esbuild into dist/cli (code-split, so each command loads only what it needs).
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Chunk names change with their content: start clean so old chunks do not pile up.
+await rm('dist/cli', { recursive: true, force: true });
 
 await build({
   entryPoints: { main: 'lambda/cli/main.ts' },
