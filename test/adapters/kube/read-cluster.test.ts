@@ -3,6 +3,8 @@
  * kinds are read (discovery decides), the request bound and connection reuse.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -174,6 +176,49 @@ describe('readCluster', () => {
     // One connection learns the server speaks HTTP/1.1 only; then a pool of at most maxInFlight.
     expect(h1.server.stats.connections).toBeLessThanOrEqual(3);
     expect(h1.server.requests.length).toBeGreaterThan(h1.server.stats.connections * 4);
+  });
+
+  it('reads a cluster behind the kubeconfig proxy-url, through an HTTP CONNECT tunnel', async () => {
+    const server = await startKubeApiServer({ name: 'proxied', objects: generatedObjects(30) });
+    servers.push(server);
+    const tunnels: string[] = [];
+    const sockets = new Set<Socket>();
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      sockets.add(client).add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const yaml = kubeconfigYaml([{ context: 'proxied', server: server.url, caData: server.caData }]).replace(
+        `server: "${server.url}"`,
+        `server: "${server.url}"\n    proxy-url: "http://127.0.0.1:${port}"`,
+      );
+      const snapshot = await createKubeconfigSource({
+        kubeConfig: kubeconfigFromText(yaml),
+        context: 'proxied',
+      }).read();
+      expect(snapshot.reads.every((r) => r.status === 'complete' || r.status === 'not-installed')).toBe(true);
+      expect(snapshot.namespaces).toHaveLength(30);
+      // Every connection went through the proxy, to the API server's address.
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(new Set(tunnels)).toEqual(new Set([new URL(server.url).host]));
+      expect(server.stats.connections).toBe(tunnels.length);
+    } finally {
+      // Tunnels are not the HTTP server's connections any more: close them by hand.
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it('resolves a relative certificate-authority file next to the kubeconfig', async () => {
