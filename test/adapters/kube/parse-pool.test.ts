@@ -1,4 +1,8 @@
 /** Large list bodies parse on worker threads: same values and same errors as parsing in place. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseJsonBody, WORKER_MIN_BYTES } from '../../../lambda/adapters/kube/parse-pool.js';
 
@@ -90,5 +94,35 @@ describe('parseJsonBody', () => {
     const view = big.subarray(4, 4 + Buffer.byteLength(text));
     expect(await parseJsonBody(view, 'none')).toEqual(JSON.parse(text));
     expect(big.subarray(0, 4).toString()).toBe('xxxx'); // the larger buffer is not handed away
+  });
+});
+
+describe('parseJsonBody in a minified bundle', () => {
+  it('still runs its worker from source text (as in the CLI and Lambda bundles)', async () => {
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'labelguard-parse-pool-'));
+    try {
+      const outfile = join(dir, 'bundle.mjs');
+      await build({
+        entryPoints: [fileURLToPath(new URL('../../../lambda/adapters/kube/parse-pool.ts', import.meta.url))],
+        outfile,
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+        logLevel: 'silent',
+      });
+      const bundled = (await import(pathToFileURL(outfile).href)) as { parseJsonBody: typeof parseJsonBody };
+      const list = namespaceList(700);
+      const body = Buffer.from(JSON.stringify(list));
+      expect(body.length).toBeGreaterThan(WORKER_MIN_BYTES);
+      const parsed = (await bundled.parseJsonBody(body, 'namespaces')) as ReturnType<typeof namespaceList>;
+      expect(parsed.items.map((i) => i.metadata.name)).toEqual(list.items.map((i) => i.metadata.name));
+      expect(parsed.items[3]?.metadata.labels).toEqual(list.items[3]?.metadata.labels);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
