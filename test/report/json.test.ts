@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatJson, formatJsonChunks } from '../../lambda/report/json.js';
+import type { PolicyReport } from '../../lambda/audit/index.js';
+import { formatJson, formatJsonChunks, policyText } from '../../lambda/report/json.js';
 import { buildCluster, buildFinding, buildReport, buildSampleReport } from '../helpers/report-builder.js';
 
 /** The same data with every object's keys in reverse order, labels excepted (they are data). */
@@ -116,5 +118,42 @@ describe('formatJsonChunks', () => {
     const policies = full.clusters.map((c) => c.policies);
     const light = { ...full, clusters: full.clusters.map((c) => ({ ...c, policies: [] })) };
     expect([...formatJsonChunks(light, (i) => policies[i] ?? [])].join('')).toBe(formatJson(full));
+  });
+});
+
+describe('policyText', () => {
+  it('writes exactly what JSON.stringify writes, indented (property)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const policy = fc.record({
+      engine: fc.constantFrom('kubernetes', 'cilium', 'calico', 'adminnetworkpolicy', 'istio'),
+      kind: text,
+      namespace: fc.option(text, { nil: null }),
+      name: text,
+      appliesTo: fc.array(text, { maxLength: 4 }),
+      peers: fc.array(
+        fc.record({
+          direction: fc.constantFrom('ingress', 'egress'),
+          rule: fc.nat(),
+          peer: fc.nat(),
+          selects: fc.option(fc.array(text, { maxLength: 4 }), { nil: null }),
+        }),
+        { maxLength: 3 },
+      ),
+    }) as fc.Arbitrary<PolicyReport>;
+    fc.assert(
+      fc.property(policy, fc.integer({ min: 0, max: 6 }), (p, depth) => {
+        const ordered = {
+          engine: p.engine,
+          kind: p.kind,
+          namespace: p.namespace,
+          name: p.name,
+          appliesTo: p.appliesTo,
+          peers: p.peers.map((x) => ({ direction: x.direction, rule: x.rule, peer: x.peer, selects: x.selects })),
+        };
+        const expected = JSON.stringify(ordered, null, 2).replace(/\n/g, `\n${' '.repeat(2 * depth)}`);
+        expect(policyText(p, depth)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
