@@ -2,7 +2,15 @@
 export * from './model.js';
 export * from './settings.js';
 export { evaluateCluster, clusterStatus, readCategory, ENGINES } from './evaluate.js';
-export { buildScanReport, clusterReportOf, failsAt, compareFindings, summarize, type ReportOptions } from './report.js';
+export {
+  buildScanReport,
+  clusterReportOf,
+  failsAt,
+  severityFails,
+  compareFindings,
+  summarize,
+  type ReportOptions,
+} from './report.js';
 export { RULES } from './rules/index.js';
 export type { Rule } from './rules/types.js';
 export {

@@ -91,6 +91,10 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** True when an unwaived finding is at or above the threshold ('none' never fails). */
 export function failsAt(report: ScanReport, threshold: Severity | 'none'): boolean {
-  if (threshold === 'none') return false;
-  return report.findings.some((f) => !f.waived && severityRank(f.severity) >= severityRank(threshold));
+  return report.findings.some((f) => !f.waived && severityFails(f.severity, threshold));
+}
+
+/** True when a finding of `severity` (null: none) fails a scan at `threshold`. */
+export function severityFails(severity: Severity | null, threshold: Severity | 'none'): boolean {
+  return threshold !== 'none' && severity !== null && severityRank(severity) >= severityRank(threshold);
 }

@@ -19,6 +19,7 @@ import {
   clusterReportOf,
   compareFindings,
   SEVERITIES,
+  severityRank,
   summarize,
   type ClusterReport,
   type ScanSummary,
@@ -99,9 +100,9 @@ export async function createJsonReportSpool(clusterCount: number): Promise<JsonR
       const of = sorted.filter((f) => f.severity === severity);
       if (of.length === 0) continue;
       const range = await append(of.map(jsonFindingText).join(',\n'));
-      groups.push({ ...range, rank: SEVERITIES.indexOf(severity), cluster: r.cluster, index });
+      groups.push({ ...range, rank: severityRank(severity), cluster: r.cluster, index });
     }
-    for (const f of r.findings) if (f.waived === undefined) highest = Math.max(highest, SEVERITIES.indexOf(f.severity));
+    for (const f of r.findings) if (f.waived === undefined) highest = Math.max(highest, severityRank(f.severity));
     summary = addSummaries(summary, summarize([r], r.findings));
   };
 

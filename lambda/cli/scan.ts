@@ -1,7 +1,7 @@
 /** `labelguard scan`: read clusters, audit them, record the run and its drift, print the report, exit by --fail-on. */
 import { homedir } from 'node:os';
 import { delimiter } from 'node:path';
-import { buildScanReport, failsAt, severityRank, type ScanReport, type Severity } from '../audit/index.js';
+import { buildScanReport, failsAt, severityFails, type ScanReport, type Severity } from '../audit/index.js';
 import { createManifestSource } from '../adapters/manifests/manifest-source.js';
 import { UsageError } from '../errors.js';
 import type { ClusterSource } from '../ports.js';
@@ -146,8 +146,7 @@ export async function scanCommand(opts: ScanOptions): Promise<number> {
     await writeOut(opts.output, (out) =>
       spool.finish(out, { generatedAt, ...(scan.notify === null ? {} : { notify: notifyReportOf(scan.notify) }) }),
     );
-    const highest = spool.highestSeverity();
-    fails = threshold !== 'none' && highest !== null && severityRank(highest) >= severityRank(threshold);
+    fails = severityFails(spool.highestSeverity(), threshold);
   } else {
     const results = scan.clusters.map((c) => c.result);
     const built = buildScanReport(results, generatedAt, { includePolicies: false });

@@ -31,6 +31,9 @@ export function kubeConfigEndpoint(kubeConfig: KubeConfig): KubeEndpoint {
   const cert = readMaterial('client-certificate', user?.certFile, user?.certData);
   const key = readMaterial('client-key', user?.keyFile, user?.keyData);
   const proxied = cluster.proxyUrl !== undefined && cluster.proxyUrl !== '';
+  // The library makes a new proxy agent each time it is asked; the first is kept, so a read's
+  // requests share its connections.
+  let proxyAgent: Agent | undefined;
 
   return {
     server: cluster.server,
@@ -54,7 +57,7 @@ export function kubeConfigEndpoint(kubeConfig: KubeConfig): KubeEndpoint {
         ...(execCert && !(cert && execCert.equals(cert))
           ? { cert: execCert, ...(execKey ? { key: execKey } : {}) }
           : {}),
-        ...(proxied && opts.agent ? { agent: opts.agent as Agent } : {}),
+        ...(proxied && opts.agent ? { agent: (proxyAgent ??= opts.agent as Agent) } : {}),
       };
     },
   };

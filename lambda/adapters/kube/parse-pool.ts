@@ -177,9 +177,10 @@ function workerMain(parentPort: MessagePort, slim: typeof slimmed): void {
   const decoder = new TextDecoder();
   parentPort.on('message', (job: { id: number; bytes: Uint8Array; slim: Slim }) => {
     try {
-      const value = slim(JSON.parse(decoder.decode(job.bytes)), job.slim) as { items?: unknown };
-      if (job.slim === 'namespaces' && Array.isArray(value.items)) {
-        // Many small objects are slow to hand across; one flat array of strings is not.
+      const value = JSON.parse(decoder.decode(job.bytes)) as { items?: unknown } | null;
+      if (job.slim === 'namespaces' && typeof value === 'object' && value !== null && Array.isArray(value.items)) {
+        // Only name and labels are kept, and many small objects are slow to hand across: one flat
+        // array of strings is not.
         const items = value.items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[];
         const flat: unknown[] = [];
         for (const item of items) {
@@ -195,7 +196,7 @@ function workerMain(parentPort: MessagePort, slim: typeof slimmed): void {
         parentPort.postMessage({ id: job.id, value, flat });
         return;
       }
-      parentPort.postMessage({ id: job.id, value });
+      parentPort.postMessage({ id: job.id, value: slim(value, job.slim) });
     } catch (e) {
       const error = e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
       parentPort.postMessage({ id: job.id, error });

@@ -94,6 +94,8 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
   let session: ClientHttp2Session | undefined;
   let opening: Promise<ClientHttp2Session | 'http/1.1'> | undefined;
   let fallback: Connection | undefined;
+  // The TLS connection being opened, so that closing mid-handshake does not leave it behind.
+  let connecting: TLSSocket | undefined;
   let closed = false;
 
   const open = (): Promise<ClientHttp2Session | 'http/1.1'> =>
@@ -106,9 +108,11 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
         ALPNProtocols: ['h2', 'http/1.1'],
         ...(options.servername ? { servername: options.servername } : {}),
       });
+      connecting = socket;
       socket.once('error', reject);
       socket.once('secureConnect', () => {
         socket.removeListener('error', reject);
+        connecting = undefined;
         if (closed) {
           socket.destroy();
           reject(abortError());
@@ -146,7 +150,7 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
   return {
     protocol: () => (fallback !== undefined ? 'http/1.1' : session !== undefined ? 'h2' : undefined),
     async get(path, headers, signal) {
-      if (closed) throw Object.assign(new Error('the connection is closed'), { name: 'AbortError' });
+      if (closed) throw abortError();
       const aborted = new Promise<never>((_, reject) => {
         if (signal.aborted) reject(abortError());
         else signal.addEventListener('abort', () => reject(abortError()), { once: true });
@@ -195,6 +199,7 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
     },
     close() {
       closed = true;
+      connecting?.destroy(abortError());
       session?.destroy();
       session = undefined;
       fallback?.close();
