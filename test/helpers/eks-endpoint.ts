@@ -63,6 +63,9 @@ export type VerifyResult =
   { readonly ok: true; readonly principal: StoredCredentials } | { readonly ok: false; readonly reason: string };
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
+const MAX_TOKEN_BYTES = 4096;
+/** STS honours a presigned GetCallerIdentity for 15 minutes after X-Amz-Date. */
+const PRESIGNED_URL_LIFETIME_MS = 15 * 60 * 1000;
 const ALLOWED_KEYS = new Set([
   'action',
   'version',
@@ -74,56 +77,79 @@ const ALLOWED_KEYS = new Set([
   'x-amz-signature',
   'x-amz-signedheaders',
 ]);
-const STS_HOST_RE = /^sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
+const STS_HOST_RE = /^sts(?:\.([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$/;
+const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-/** aws-iam-authenticator's `Verify` checks, then the signature as STS would compute it. */
+/**
+ * aws-iam-authenticator's `Verify` checks (pkg/token/token.go), then what STS does with the
+ * presigned URL: the credential scope, the session token and the signature. Used by the test API
+ * server and by the e2e suite's TokenReview webhook.
+ */
 export function verifyEksToken(token: string, options: VerifyTokenOptions): VerifyResult {
   const fail = (reason: string): VerifyResult => ({ ok: false, reason });
-  if (token.length > 4096) return fail('token is too large');
+  if (Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) return fail('token is too large');
   if (!token.startsWith(TOKEN_PREFIX)) return fail('token is missing expected "k8s-aws-v1." prefix');
   const encoded = token.slice(TOKEN_PREFIX.length);
-  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return fail('token is not base64url');
+  // Go's base64.RawURLEncoding: URL alphabet, no padding.
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded) || encoded.length % 4 === 1)
+    return fail('input token was not properly formatted: not base64url');
   const text = Buffer.from(encoded, 'base64url').toString('utf8');
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return fail('malformed presigned URL');
+    return fail('input token was not properly formatted: malformed pre-signed URL');
   }
-  if (url.protocol !== 'https:') return fail(`unexpected scheme ${url.protocol}`);
-  if (!STS_HOST_RE.test(url.host)) return fail(`unexpected hostname ${url.host}`);
-  if (url.pathname !== '/') return fail('unexpected path in presigned URL');
+  if (url.protocol !== 'https:') return fail(`unexpected scheme "${url.protocol.slice(0, -1)}" in pre-signed URL`);
+  const host = STS_HOST_RE.exec(url.host);
+  if (!host) return fail(`unexpected hostname "${url.host}" in pre-signed URL`);
+  const hostRegion = host[1] ?? 'us-east-1';
+  if (url.pathname !== '/') return fail('unexpected path in pre-signed URL');
+  if (url.username !== '' || url.password !== '' || url.hash !== '') return fail('unexpected parts in pre-signed URL');
 
   const params = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
-    const lower = key.toLowerCase();
-    if (params.has(lower)) return fail(`duplicate query parameter ${key}`);
-    if (!ALLOWED_KEYS.has(lower)) return fail(`non-whitelisted query parameter ${key}`);
-    params.set(lower, value);
+    const k = key.toLowerCase();
+    if (!ALLOWED_KEYS.has(k)) return fail(`non-whitelisted query parameter "${key}"`);
+    if (params.has(k)) return fail(`duplicate query parameter "${key}": it must appear exactly once`);
+    params.set(k, value);
   }
-  if (params.get('action') !== 'GetCallerIdentity') return fail('unexpected action parameter');
+  if (params.get('action') !== 'GetCallerIdentity') return fail('unexpected action parameter in pre-signed URL');
   const signedHeaders = (params.get('x-amz-signedheaders') ?? '').split(';');
-  if (!signedHeaders.includes('x-k8s-aws-id')) return fail('client did not sign the x-k8s-aws-id header');
-  const expires = Number(params.get('x-amz-expires'));
-  if (!Number.isInteger(expires) || expires < 0 || expires > 900) return fail('X-Amz-Expires is out of range');
-  const amzDate = params.get('x-amz-date') ?? '';
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!m) return fail('malformed X-Amz-Date');
-  const date = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (options.now.getTime() - date > 15 * 60_000) return fail('X-Amz-Date parameter is expired (15 minute expiration)');
-  if (date - options.now.getTime() > 5 * 60_000) return fail('X-Amz-Date parameter is in the future');
-
-  // What STS does with the replayed request: find the key, recompute the signature.
-  const [accessKeyId, scopeDate, region, service, terminator] = (params.get('x-amz-credential') ?? '').split('/');
-  if (service !== 'sts' || terminator !== 'aws4_request' || scopeDate !== amzDate.slice(0, 8)) {
-    return fail('malformed credential scope');
+  if (!signedHeaders.includes('x-k8s-aws-id')) {
+    return fail('client did not sign the x-k8s-aws-id header in the pre-signed URL');
   }
-  const principal = options.credentials.get(accessKeyId ?? '');
+  const expiresText = params.get('x-amz-expires');
+  if (expiresText === undefined || !/^\d+$/.test(expiresText)) return fail('X-Amz-Expires is missing or not a number');
+  const expires = Number(expiresText);
+  if (expires > 900) return fail(`X-Amz-Expires parameter out of range: ${expires}`);
+  const amzDate = params.get('x-amz-date') ?? '';
+  const d = AMZ_DATE_RE.exec(amzDate);
+  if (!d) return fail('X-Amz-Date is missing or malformed');
+  const signedAt = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4]), Number(d[5]), Number(d[6]));
+  const now = options.now.getTime();
+  if (now > signedAt + PRESIGNED_URL_LIFETIME_MS) return fail('X-Amz-Date parameter is expired (15 minute expiration)');
+  if (signedAt > now + PRESIGNED_URL_LIFETIME_MS) return fail('X-Amz-Date is in the future');
+
+  // What STS does with the replayed request: the scope, the key and its session, the signature.
+  if (params.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') return fail('sts: unsupported X-Amz-Algorithm');
+  const credential = (params.get('x-amz-credential') ?? '').split('/');
+  const [accessKeyId = '', scopeDate, region, service, terminator] = credential;
+  if (
+    credential.length !== 5 ||
+    scopeDate !== amzDate.slice(0, 8) ||
+    service !== 'sts' ||
+    terminator !== 'aws4_request'
+  ) {
+    return fail('sts: malformed credential scope');
+  }
+  if (region !== hostRegion) return fail(`sts: credential scope region ${region} is not the endpoint's ${hostRegion}`);
+  const principal = options.credentials.get(accessKeyId);
   if (principal === undefined)
-    return fail('InvalidClientTokenId: the security token included in the request is invalid');
-  if (principal.sessionToken !== undefined && params.get('x-amz-security-token') !== principal.sessionToken) {
-    return fail('InvalidClientTokenId: the session token is missing or wrong');
+    return fail('sts: InvalidClientTokenId: the security token included in the request is invalid');
+  if (params.get('x-amz-security-token') !== principal.sessionToken) {
+    return fail('sts: InvalidClientTokenId: the session token does not match the access key');
   }
   const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': options.clusterName };
   const canonicalHeaders = signedHeaders.map((h) => `${h}:${(headers[h] ?? '').trim()}\n`).join('');
@@ -138,13 +164,13 @@ export function verifyEksToken(token: string, options: VerifyTokenOptions): Veri
   );
   const scope = `${scopeDate}/${region}/sts/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = ['' + scopeDate, region ?? '', 'sts', 'aws4_request'].reduce<Buffer | string>(
+  const key = [scopeDate, region, 'sts', 'aws4_request'].reduce<Buffer | string>(
     (k, part) => createHmac('sha256', k).update(part).digest(),
     `AWS4${principal.secretAccessKey}`,
   );
   const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
   if (expected !== params.get('x-amz-signature')) {
-    return fail('SignatureDoesNotMatch: the signature (cluster name, key or time) does not match');
+    return fail('sts: SignatureDoesNotMatch: the signature (cluster name, key or time) does not match');
   }
   return { ok: true, principal };
 }
