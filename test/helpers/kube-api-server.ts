@@ -154,7 +154,13 @@ export type Fault =
   /** 200 announcing the full Content-Length, half the body, then the connection drops. */
   | { readonly kind: 'cut-body' }
   /** 200 with an HTML page (a proxy's login or error page). */
-  | { readonly kind: 'html' };
+  | { readonly kind: 'html' }
+  /**
+   * 200 with the head of the list (everything before its items) at once and the rest only when
+   * the list's next page is asked for, or after `ms` (the record says which released it). The
+   * last page is answered whole.
+   */
+  | { readonly kind: 'hold-body'; readonly ms: number };
 
 export interface FaultRule {
   /** Matched against the path (no query): exact string, or a regular expression. */
@@ -201,6 +207,8 @@ export interface RecordedRequest {
   /** sha256 prefix of the bearer token, when one was sent. */
   readonly tokenId?: string;
   status?: number;
+  /** For a held body (`hold-body`): what let the rest of it go (the next page asked for, or time). */
+  releasedBy?: 'next-request' | 'timeout';
 }
 
 export interface KubeApiServer {
@@ -249,6 +257,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const requests: RecordedRequest[] = [];
   const tokensSeen = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
+  const onNextRequest = new Set<(next: RecordedRequest) => void>();
   const stats = { connections: 0, active: 0, maxActive: 0 };
   let resourceVersion = 1000;
   let compactedBefore = 0;
@@ -274,6 +283,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       ...(bearer === undefined ? {} : { tokenId: createHash('sha256').update(bearer).digest('hex').slice(0, 12) }),
     };
     requests.push(record);
+    for (const release of [...onNextRequest]) release(record);
     stats.active++;
     stats.maxActive = Math.max(stats.maxActive, stats.active);
     let done = false;
@@ -370,6 +380,31 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
           record.status = 200;
           res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h1>Sign in</h1></body></html>');
           return;
+        case 'hold-body': {
+          const value = routeBody(url).value as { metadata?: { continue?: string } } | undefined;
+          // The last page has no next page to wait for.
+          if (value?.metadata?.continue === undefined) break;
+          const text = JSON.stringify(value);
+          const cut = Math.max(0, text.indexOf('"items"'));
+          record.status = 200;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write(text.slice(0, cut));
+          const release = (by: 'next-request' | 'timeout'): void => {
+            if (record.releasedBy !== undefined) return;
+            record.releasedBy = by;
+            onNextRequest.delete(byRequest);
+            clearTimeout(timer);
+            timers.delete(timer);
+            res.end(text.slice(cut));
+          };
+          const byRequest = (next: RecordedRequest): void => {
+            if (next.path === url.pathname && next.query.continue !== undefined) release('next-request');
+          };
+          const timer = setTimeout(() => release('timeout'), f.ms);
+          timers.add(timer);
+          onNextRequest.add(byRequest);
+          return;
+        }
       }
     }
     route(res, url, record);

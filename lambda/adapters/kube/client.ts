@@ -14,6 +14,7 @@ import { Agent } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
+import { listHeadReader } from './list-head.js';
 import { parseJsonBody, type Slim } from './parse-pool.js';
 import { clusterConnection, http1Connection, type Connection } from './transport.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
@@ -33,6 +34,12 @@ export interface KubeClientOptions {
 export interface PageRequest {
   readonly limit: number;
   readonly continueToken?: string;
+  /**
+   * Called with the next page's continue token as soon as the head of this page's body shows it,
+   * before the rest has arrived (at most once per attempt; not at all when the head does not show
+   * one early). The page's own `continueToken` remains the authority.
+   */
+  readonly onContinueToken?: (token: string) => void;
 }
 
 export interface Page<T> {
@@ -158,7 +165,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   }
 
   /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
-  async function getJson(path: string, slim: Slim = 'none'): Promise<unknown> {
+  async function getJson(path: string, slim: Slim = 'none', onChunk?: (chunk: Buffer) => void): Promise<unknown> {
     const creds = await credentials();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
@@ -170,6 +177,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
         path,
         { Accept: 'application/json', 'User-Agent': 'labelguard', ...creds.headers },
         timeout.signal,
+        onChunk,
       );
     } finally {
       clearTimeout(timer);
@@ -216,7 +224,8 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
 
   async function list(path: string, page: PageRequest, what: string, slim: Slim): Promise<Page<unknown>> {
     const query = `?limit=${page.limit}${page.continueToken ? `&continue=${encodeURIComponent(page.continueToken)}` : ''}`;
-    const body = (await call(() => getJson(path + query, slim))) as {
+    const early = page.onContinueToken;
+    const body = (await call(() => getJson(path + query, slim, early && listHeadReader(safely(early))))) as {
       items?: unknown;
       metadata?: { continue?: unknown };
     };
@@ -327,6 +336,17 @@ class KubeHttpError extends Error {
   ) {
     super(`HTTP ${code}`);
   }
+}
+
+/** `fn`, never throwing into the stream that calls it. */
+function safely(fn: (token: string) => void): (token: string) => void {
+  return (token) => {
+    try {
+      fn(token);
+    } catch {
+      // Only an optimisation: the page's own token is used instead.
+    }
+  };
 }
 
 function sameBytes(a: Buffer, b: Buffer | undefined): boolean {

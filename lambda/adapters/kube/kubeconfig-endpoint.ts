@@ -12,6 +12,9 @@ import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError } from './errors.js';
 import { safeUrl } from './client.js';
 
+/** How long one answer of the kubeconfig's authenticators serves the requests that follow. */
+export const CREDENTIALS_REUSE_MS = 1000;
+
 export function kubeConfigEndpoint(kubeConfig: KubeConfig): KubeEndpoint {
   const cluster = kubeConfig.getCurrentCluster();
   const user = kubeConfig.getCurrentUser();
@@ -34,6 +37,7 @@ export function kubeConfigEndpoint(kubeConfig: KubeConfig): KubeEndpoint {
   // The library makes a new proxy agent each time it is asked; the first is kept, so a read's
   // requests share its connections.
   let proxyAgent: Agent | undefined;
+  let cached: { readonly at: number; readonly value: Promise<KubeCredentials> } | undefined;
 
   return {
     server: cluster.server,
@@ -41,26 +45,38 @@ export function kubeConfigEndpoint(kubeConfig: KubeConfig): KubeEndpoint {
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
     ...(cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}),
-    async credentials(): Promise<KubeCredentials> {
-      const opts: RequestOptions = {};
-      await kubeConfig.applyToHTTPSOptions(opts);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(opts.headers ?? {})) {
-        if (Array.isArray(value)) headers[name] = value.join(', ');
-        else if (typeof value === 'string' || typeof value === 'number') headers[name] = String(value);
-      }
-      if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-      const execCert = asBuffer(opts.cert);
-      const execKey = asBuffer(opts.key);
-      return {
-        headers,
-        ...(execCert && !(cert && execCert.equals(cert))
-          ? { cert: execCert, ...(execKey ? { key: execKey } : {}) }
-          : {}),
-        ...(proxied && opts.agent ? { agent: (proxyAgent ??= opts.agent as Agent) } : {}),
-      };
+    credentials(): Promise<KubeCredentials> {
+      // Asked before every request: the requests of one second share one answer (the library
+      // caches exec and token-file credentials for longer; a failed answer is not kept).
+      const now = Date.now();
+      if (cached !== undefined && now - cached.at < CREDENTIALS_REUSE_MS) return cached.value;
+      const value = fresh();
+      const entry = { at: now, value };
+      cached = entry;
+      value.catch(() => {
+        if (cached === entry) cached = undefined;
+      });
+      return value;
     },
   };
+
+  async function fresh(): Promise<KubeCredentials> {
+    const opts: RequestOptions = {};
+    await kubeConfig.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      if (Array.isArray(value)) headers[name] = value.join(', ');
+      else if (typeof value === 'string' || typeof value === 'number') headers[name] = String(value);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const execCert = asBuffer(opts.cert);
+    const execKey = asBuffer(opts.key);
+    return {
+      headers,
+      ...(execCert && !(cert && execCert.equals(cert)) ? { cert: execCert, ...(execKey ? { key: execKey } : {}) } : {}),
+      ...(proxied && opts.agent ? { agent: (proxyAgent ??= opts.agent as Agent) } : {}),
+    };
+  }
 }
 
 function asBuffer(value: unknown): Buffer | undefined {

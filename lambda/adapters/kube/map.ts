@@ -19,10 +19,17 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export function toNamespace(item: NamespaceItem): Namespace | InputProblem {
   if (item.name === '') return { message: 'namespaces: an item without metadata.name was skipped' };
-  const raw = item.labels ?? {};
-  // Labels from the API server are strings: keep the parsed object as it is (it is ours), unless not.
-  if (Object.values(raw).every((v) => typeof v === 'string'))
-    return { name: item.name, labels: raw as Record<string, string> };
+  const raw = item.labels;
+  if (raw === undefined) return { name: item.name, labels: {} };
+  // Labels from the API server are strings: keep the item as it is (it is ours), unless not.
+  let strings = true;
+  for (const k in raw) {
+    if (typeof raw[k] !== 'string') {
+      strings = false;
+      break;
+    }
+  }
+  if (strings) return item as Namespace;
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
   return { name: item.name, labels };

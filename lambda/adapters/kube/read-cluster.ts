@@ -20,6 +20,11 @@ export interface ReadClusterOptions {
   readonly pageSize?: number;
   /** How often one list may restart after its continue token expired (410). Default 3. */
   readonly maxListRestarts?: number;
+  /**
+   * Ask for a list's next page as soon as the head of the current one shows its continue token.
+   * Default true; false waits for each page to arrive and be parsed first.
+   */
+  readonly readAhead?: boolean;
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -49,6 +54,7 @@ export async function readCluster(
 ): Promise<ClusterSnapshot> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const maxRestarts = options.maxListRestarts ?? DEFAULT_MAX_LIST_RESTARTS;
+  const readAhead = options.readAhead ?? true;
   const problems: InputProblem[] = [];
   let answered = false;
 
@@ -64,7 +70,7 @@ export async function readCluster(
     map: (item: I) => T | InputProblem,
   ): Promise<KindOutcome<T>> {
     try {
-      const items = await listAll(fetchPage, map, pageSize, maxRestarts, problems);
+      const items = await listAll(fetchPage, map, pageSize, maxRestarts, problems, readAhead);
       answered = true;
       return { resource, items };
     } catch (e) {
@@ -161,6 +167,11 @@ function append<T>(into: T[], items: readonly T[] | null): void {
 /**
  * Every item of one list, page by page, mapped as each page arrives (raw pages are not kept).
  * A 410 Expired on a continued page restarts the list from the beginning, at most `maxRestarts` times.
+ *
+ * Pages are asked for ahead: as soon as the head of a page's body shows the next continue token,
+ * the next page is requested, while this one is still arriving and being parsed. A page asked for
+ * ahead is used only when the page before it, fully parsed, names the same token; otherwise it is
+ * dropped and the page asked for again with the token the body names.
  */
 export async function listAll<I, T extends object>(
   fetchPage: (page: PageRequest) => Promise<Page<I>>,
@@ -168,31 +179,65 @@ export async function listAll<I, T extends object>(
   pageSize: number,
   maxRestarts: number,
   problems: InputProblem[],
+  readAhead = true,
 ): Promise<T[]> {
-  for (let restart = 0; ; restart++) {
-    const items: T[] = [];
-    const pageProblems: InputProblem[] = [];
-    let token: string | undefined;
-    try {
-      do {
-        const page = await fetchPage({ limit: pageSize, ...(token === undefined ? {} : { continueToken: token }) });
-        for (const raw of page.items) {
-          const mapped = map(raw);
-          if (isProblem(mapped)) pageProblems.push(mapped);
-          else items.push(mapped);
+  interface Asked {
+    page: Promise<Page<I>>;
+    /** The next page, asked for ahead from this one's head. */
+    next?: { readonly token: string; readonly asked: Asked };
+  }
+  // Pages of an attempt that was restarted, or of a list done with, ask for nothing more ahead.
+  let attempt = 0;
+  const ask = (token: string | undefined): Asked => {
+    const of = attempt;
+    const asked: Asked = { page: Promise.resolve({ items: [], continueToken: undefined }) };
+    asked.page = fetchPage({
+      limit: pageSize,
+      ...(token === undefined ? {} : { continueToken: token }),
+      ...(readAhead
+        ? {
+            onContinueToken: (next: string) => {
+              if (of === attempt && asked.next === undefined) asked.next = { token: next, asked: ask(next) };
+            },
+          }
+        : {}),
+    });
+    // Pages asked for ahead may end up unused: their failures are not unhandled.
+    asked.page.catch(() => undefined);
+    return asked;
+  };
+
+  try {
+    for (let restart = 0; ; restart++, attempt++) {
+      const items: T[] = [];
+      const pageProblems: InputProblem[] = [];
+      let token: string | undefined;
+      let current = ask(undefined);
+      try {
+        for (;;) {
+          const page = await current.page;
+          for (const raw of page.items) {
+            const mapped = map(raw);
+            if (isProblem(mapped)) pageProblems.push(mapped);
+            else items.push(mapped);
+          }
+          token = page.continueToken;
+          if (token === undefined) break;
+          current = current.next?.token === token ? current.next.asked : ask(token);
         }
-        token = page.continueToken;
-      } while (token !== undefined);
-      append(problems, pageProblems);
-      return items;
-    } catch (e) {
-      const expired = e instanceof KubeRequestError && e.kind === 'expired' && token !== undefined;
-      if (!expired) throw e;
-      if (restart >= maxRestarts) {
-        throw new KubeRequestError('expired', `${e.message} (the list was restarted ${maxRestarts} times)`, {
-          status: 410,
-        });
+        append(problems, pageProblems);
+        return items;
+      } catch (e) {
+        const expired = e instanceof KubeRequestError && e.kind === 'expired' && token !== undefined;
+        if (!expired) throw e;
+        if (restart >= maxRestarts) {
+          throw new KubeRequestError('expired', `${e.message} (the list was restarted ${maxRestarts} times)`, {
+            status: 410,
+          });
+        }
       }
     }
+  } finally {
+    attempt = -1;
   }
 }

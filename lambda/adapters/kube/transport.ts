@@ -15,6 +15,10 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 
+/** HTTP/2 flow-control windows: per stream (a list page) and for the whole connection. */
+const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+
 export interface RawResponse {
   readonly status: number;
   /** Lower-case names; multi-valued headers joined with ", ". */
@@ -23,8 +27,16 @@ export interface RawResponse {
 }
 
 export interface Connection {
-  /** GETs `path` (with its query). Rejects with an `AbortError` when `signal` fires first. */
-  get(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<RawResponse>;
+  /**
+   * GETs `path` (with its query). Rejects with an `AbortError` when `signal` fires first.
+   * `onChunk` sees each chunk of a 2xx body as it arrives (to act on its head early).
+   */
+  get(
+    path: string,
+    headers: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+    onChunk?: (chunk: Buffer) => void,
+  ): Promise<RawResponse>;
   /** Which protocol carries the requests, once known. */
   readonly protocol: () => 'h2' | 'http/1.1' | undefined;
   close(): void;
@@ -35,7 +47,7 @@ export function http1Connection(base: URL, agent: HttpAgent | Agent): Connection
   let closed = false;
   return {
     protocol: () => 'http/1.1',
-    get(path, headers, signal) {
+    get(path, headers, signal, onChunk) {
       return new Promise<RawResponse>((resolve, reject) => {
         const outcome = once(resolve, reject, signal, () => req.destroy());
         const req = httpsRequest(
@@ -50,7 +62,11 @@ export function http1Connection(base: URL, agent: HttpAgent | Agent): Connection
           },
           (res) => {
             const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) <= 299;
+            res.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              if (ok) onChunk?.(chunk);
+            });
             res.on('error', outcome.fail);
             res.on('aborted', () => outcome.fail(prematureClose()));
             res.on('end', () => {
@@ -123,7 +139,13 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
           resolve('http/1.1');
           return;
         }
-        const s = http2Connect(base.origin, { createConnection: () => socket });
+        // Windows as large as the API server's own client uses: a list page then arrives without
+        // waiting for this (busy) event loop to grant more room every 64 KiB.
+        const s = http2Connect(base.origin, {
+          createConnection: () => socket,
+          settings: { initialWindowSize: STREAM_WINDOW_BYTES },
+        });
+        s.once('connect', () => s.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
         // A session-level error reaches every stream as its own error; here it only retires the session.
         s.on('error', () => undefined);
         const retire = (): void => {
@@ -149,7 +171,7 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
 
   return {
     protocol: () => (fallback !== undefined ? 'http/1.1' : session !== undefined ? 'h2' : undefined),
-    async get(path, headers, signal) {
+    async get(path, headers, signal, onChunk) {
       if (closed) throw abortError();
       const aborted = new Promise<never>((_, reject) => {
         if (signal.aborted) reject(abortError());
@@ -157,7 +179,7 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
       });
       aborted.catch(() => undefined);
       const s = await Promise.race([usable(), aborted]);
-      if (s === 'http/1.1') return (fallback as Connection).get(path, headers, signal);
+      if (s === 'http/1.1') return (fallback as Connection).get(path, headers, signal, onChunk);
       return new Promise<RawResponse>((resolve, reject) => {
         const h2headers: Record<string, string> = {
           [h2.HTTP2_HEADER_METHOD]: 'GET',
@@ -183,7 +205,10 @@ export function clusterConnection(options: ClusterConnectionOptions): Connection
           status = Number(hs[h2.HTTP2_HEADER_STATUS] ?? 0);
           responseHeaders = flatHeaders(hs);
         });
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          if (status >= 200 && status <= 299) onChunk?.(chunk);
+        });
         stream.on('error', outcome.fail);
         stream.on('end', () => {
           const body = Buffer.concat(chunks);

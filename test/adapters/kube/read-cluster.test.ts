@@ -52,6 +52,45 @@ describe('readCluster', () => {
     expect(server.requests.every((r) => r.query.watch === undefined)).toBe(true);
   });
 
+  it('asks for the next page as soon as the head of the current one names it, before the rest arrives', async () => {
+    // The server holds each namespace page's items back until the next page is asked for (or 5 s).
+    const hold = { path: '/api/v1/namespaces', fault: { kind: 'hold-body', ms: 5000 } } as const;
+    const { snapshot, server } = await read({ objects: generatedObjects(1203), faults: [hold] });
+    expect(snapshot.namespaces).toHaveLength(1203);
+    expect(new Set(snapshot.namespaces?.map((n) => n.name)).size).toBe(1203);
+    const pages = server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages.map((p) => p.releasedBy)).toEqual(['next-request', 'next-request', undefined]);
+  });
+
+  it('waits for each page when reading ahead is off (the held pages then run out their time)', async () => {
+    const hold = { path: '/api/v1/namespaces', fault: { kind: 'hold-body', ms: 200 } } as const;
+    const { snapshot, server } = await read({ objects: generatedObjects(1203), faults: [hold] }, { readAhead: false });
+    expect(snapshot.namespaces).toHaveLength(1203);
+    const pages = server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages.map((p) => p.releasedBy)).toEqual(['timeout', 'timeout', undefined]);
+  });
+
+  it('reads ahead over HTTP/1.1 too, and a page asked ahead that 410s restarts the list as before', async () => {
+    const { snapshot, server } = await read({
+      objects: generatedObjects(1203),
+      http2: false,
+      faults: [
+        { path: '/api/v1/namespaces', continued: true, times: 1, fault: { kind: 'status', code: 410 } },
+        { path: '/api/v1/namespaces', fault: { kind: 'hold-body', ms: 5000 } },
+      ],
+    });
+    expect(snapshot.namespaces).toHaveLength(1203);
+    expect(new Set(snapshot.namespaces?.map((n) => n.name)).size).toBe(1203);
+    const pages = server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages.map((p) => [p.query.continue === undefined ? 'first' : 'continued', p.status])).toEqual([
+      ['first', 200],
+      ['continued', 410],
+      ['first', 200],
+      ['continued', 200],
+      ['continued', 200],
+    ]);
+  });
+
   it('maps objects to the model: apiVersion/kind filled in, managedFields and last-applied dropped, API path as source', async () => {
     const { snapshot } = await read({
       objects: [
