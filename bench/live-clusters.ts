@@ -104,7 +104,9 @@ async function bench(served: readonly Served[]): Promise<void> {
       const snapshot = await source.read();
       alone = Math.max(alone, performance.now() - t);
       if (snapshot.namespaces?.length !== NAMESPACES)
-        throw new Error(`${source.cluster}: read ${snapshot.namespaces?.length} namespaces: ${JSON.stringify(snapshot).slice(0, 2000)}`);
+        throw new Error(
+          `${source.cluster}: read ${snapshot.namespaces?.length} namespaces: ${JSON.stringify(snapshot).slice(0, 2000)}`,
+        );
     }
     // 2a. All at once, reads only (and the CPU time labelguard spent on them).
     let t = performance.now();

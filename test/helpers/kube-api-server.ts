@@ -193,6 +193,13 @@ export interface KubeApiServerOptions {
   readonly tls?: ServerCert;
   readonly auth?: KubeAuth;
   readonly latencyMs?: number;
+  /**
+   * Answer `/apis` with aggregated discovery (APIGroupDiscoveryList, every group's resources in one
+   * answer) when the client asks for it, as Kubernetes 1.30+ does. Default true. A group version
+   * whose own discovery a 5xx fault matches is shown Stale, as the aggregator shows an aggregated
+   * API server that is not answering.
+   */
+  readonly aggregatedDiscovery?: boolean;
   /** Offer HTTP/2 (ALPN), as the Kubernetes API server does; false: HTTP/1.1 only. Default true. */
   readonly http2?: boolean;
   readonly faults?: readonly FaultRule[];
@@ -344,6 +351,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     if (authFailure !== undefined) return sendStatus(res, record, 401, 'Unauthorized');
 
     const continued = url.searchParams.has('continue');
+    // Aggregated discovery when asked for (Kubernetes 1.30+), unless this server plays an older one.
+    const aggregated =
+      url.pathname === '/apis' &&
+      options.aggregatedDiscovery !== false &&
+      /as=APIGroupDiscoveryList/.test(req.headers.accept ?? '');
     const rule = faults.find(
       (f) =>
         (f.times ?? 1) > 0 && matches(f.path, url.pathname) && (f.continued === undefined || f.continued === continued),
@@ -357,20 +369,20 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         case 'hang':
           return;
         case 'delay':
-          return later(f.ms, () => route(res, url, record));
+          return later(f.ms, () => route(res, url, record, aggregated));
         case 'reset':
           record.status = 0;
           req.socket.destroy();
           return;
         case 'truncate-json': {
-          const body = routeBody(url);
+          const body = routeBody(url, aggregated);
           const text = JSON.stringify(body.value);
           record.status = 200;
           res.writeHead(200, { 'content-type': 'application/json' }).end(text.slice(0, Math.floor(text.length / 2)));
           return;
         }
         case 'cut-body': {
-          const text = JSON.stringify(routeBody(url).value);
+          const text = JSON.stringify(routeBody(url, aggregated).value);
           record.status = 200;
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
@@ -381,7 +393,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
           res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h1>Sign in</h1></body></html>');
           return;
         case 'hold-body': {
-          const value = routeBody(url).value as { metadata?: { continue?: string } } | undefined;
+          const value = routeBody(url, aggregated).value as { metadata?: { continue?: string } } | undefined;
           // The last page has no next page to wait for.
           if (value?.metadata?.continue === undefined) break;
           const text = JSON.stringify(value);
@@ -407,7 +419,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         }
       }
     }
-    route(res, url, record);
+    route(res, url, record, aggregated);
   }
 
   function authenticate(bearer: string | undefined): string | undefined {
@@ -424,20 +436,24 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
 
   // Serialized answers, by URL and resourceVersion: a benchmark measures the client, not this server.
   const answers = new Map<string, string>();
-  function route(res: ServerResponse, url: URL, record: RecordedRequest): void {
-    const cacheKey = `${resourceVersion}:${compactedBefore}:${url.pathname}${url.search}`;
-    const cached = answers.get(cacheKey);
+  function route(res: ServerResponse, url: URL, record: RecordedRequest, aggregated: boolean): void {
+    const type = aggregated
+      ? 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
+      : 'application/json';
+    // Aggregated discovery reflects the faults of the moment: never cached.
+    const cacheKey = aggregated ? undefined : `${resourceVersion}:${compactedBefore}:${url.pathname}${url.search}`;
+    const cached = cacheKey === undefined ? undefined : answers.get(cacheKey);
     if (cached !== undefined) {
       record.status = 200;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(cached);
+      res.writeHead(200, { 'content-type': type }).end(cached);
       return;
     }
-    const r = routeBody(url);
+    const r = routeBody(url, aggregated);
     if (r.status === 200) {
       record.status = 200;
       const text = JSON.stringify(r.value);
-      if (answers.size < 10_000) answers.set(cacheKey, text);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+      if (cacheKey !== undefined && answers.size < 10_000) answers.set(cacheKey, text);
+      res.writeHead(200, { 'content-type': type }).end(text);
     } else if (r.status === 404) {
       record.status = 404;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
@@ -447,9 +463,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   }
 
   /** The answer to a GET, as data (so faults can cut it short). */
-  function routeBody(url: URL): { status: number; value?: unknown; message?: string; continueToken?: string } {
+  function routeBody(
+    url: URL,
+    aggregated = false,
+  ): { status: number; value?: unknown; message?: string; continueToken?: string } {
     const parts = url.pathname.split('/').filter((p) => p !== '');
     if (url.pathname === '/api') return ok({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+    if (url.pathname === '/apis' && aggregated) return ok(aggregatedDiscovery());
     if (url.pathname === '/apis') {
       return ok({
         kind: 'APIGroupList',
@@ -548,6 +568,44 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         return rest;
       }),
     });
+  }
+
+  /** `/apis` as aggregated discovery (apidiscovery.k8s.io/v2). */
+  function aggregatedDiscovery(): unknown {
+    const unavailable = (path: string): boolean =>
+      faults.some(
+        (f) => (f.times ?? 1) > 0 && f.fault.kind === 'status' && f.fault.code >= 500 && matches(f.path, path),
+      );
+    return {
+      kind: 'APIGroupDiscoveryList',
+      apiVersion: 'apidiscovery.k8s.io/v2',
+      metadata: {},
+      items: groups.map((g) => ({
+        metadata: { name: g.group, creationTimestamp: null },
+        versions: g.versions.map((version) =>
+          unavailable(`/apis/${g.group}/${version}`)
+            ? { version, freshness: 'Stale' }
+            : {
+                version,
+                resources: g.resources.map((r) => ({
+                  resource: r.plural,
+                  responseKind: { group: '', version: '', kind: r.kind },
+                  scope: r.namespaced ? 'Namespaced' : 'Cluster',
+                  singularResource: r.kind.toLowerCase(),
+                  verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+                  subresources: [
+                    {
+                      subresource: 'status',
+                      responseKind: { group: '', version: '', kind: r.kind },
+                      verbs: ['get', 'patch', 'update'],
+                    },
+                  ],
+                })),
+                freshness: 'Current',
+              },
+        ),
+      })),
+    };
   }
 
   function sendStatus(

@@ -58,6 +58,11 @@ export interface ApiGroupInfo {
   readonly name: string;
   /** Versions served, the preferred one first. */
   readonly versions: readonly string[];
+  /**
+   * The resources of each version, when discovery gave them along with the groups (aggregated
+   * discovery) and they are current. A version missing here is asked for on its own.
+   */
+  readonly resources?: ReadonlyMap<string, readonly ApiResourceInfo[]>;
 }
 
 export interface ApiResourceInfo {
@@ -165,7 +170,12 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   }
 
   /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
-  async function getJson(path: string, slim: Slim = 'none', onChunk?: (chunk: Buffer) => void): Promise<unknown> {
+  async function getJson(
+    path: string,
+    slim: Slim = 'none',
+    onChunk?: (chunk: Buffer) => void,
+    accept = 'application/json',
+  ): Promise<unknown> {
     const creds = await credentials();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
@@ -175,7 +185,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     try {
       res = await connectionFor(creds).get(
         path,
-        { Accept: 'application/json', 'User-Agent': 'labelguard', ...creds.headers },
+        { Accept: accept, 'User-Agent': 'labelguard', ...creds.headers },
         timeout.signal,
         onChunk,
       );
@@ -263,7 +273,20 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       );
     },
     async apiGroups() {
-      const list = (await call(() => getJson('/apis'))) as { groups?: unknown } | null;
+      // Aggregated discovery (every group with its resources, in one answer) when the server has
+      // it, as kubectl asks; a server without it answers the plain APIGroupList.
+      const list = (await call(() => getJson('/apis', 'none', undefined, AGGREGATED_DISCOVERY))) as {
+        kind?: unknown;
+        groups?: unknown;
+        items?: unknown;
+      } | null;
+      if (
+        typeof list === 'object' &&
+        list !== null &&
+        list.kind === 'APIGroupDiscoveryList' &&
+        Array.isArray(list.items)
+      )
+        return aggregatedGroups(list.items as AggregatedGroupJson[]);
       if (typeof list !== 'object' || list === null || !Array.isArray(list.groups)) throw invalidList('APIGroupList');
       return (list.groups as ApiGroupJson[]).flatMap((g) => {
         if (typeof g?.name !== 'string') return [];
@@ -310,6 +333,68 @@ interface ApiGroupJson {
   readonly name?: unknown;
   readonly versions?: readonly ({ readonly version?: unknown } | null)[];
   readonly preferredVersion?: { readonly version?: unknown };
+}
+
+/** What `/apis` is asked for: aggregated discovery (v2, then v2beta1), else the plain group list. */
+const AGGREGATED_DISCOVERY =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,' +
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+
+interface AggregatedResourceJson {
+  readonly resource?: unknown;
+  readonly responseKind?: { readonly kind?: unknown } | null;
+  readonly scope?: unknown;
+  readonly verbs?: readonly unknown[];
+}
+
+interface AggregatedVersionJson {
+  readonly version?: unknown;
+  readonly freshness?: unknown;
+  readonly resources?: readonly (AggregatedResourceJson | null)[];
+}
+
+interface AggregatedGroupJson {
+  readonly metadata?: { readonly name?: unknown } | null;
+  readonly versions?: readonly (AggregatedVersionJson | null)[];
+}
+
+/**
+ * Groups from an APIGroupDiscoveryList: versions in the server's order of preference, and the
+ * resources of each version that is current (a stale one, an aggregated API server that is not
+ * answering, is left to be asked for on its own, so its failure is seen and reported).
+ */
+function aggregatedGroups(items: readonly (AggregatedGroupJson | null)[]): ApiGroupInfo[] {
+  return items.flatMap((g) => {
+    const name = g?.metadata?.name;
+    if (typeof name !== 'string') return [];
+    const versions: string[] = [];
+    const resources = new Map<string, ApiResourceInfo[]>();
+    const listed: readonly (AggregatedVersionJson | null)[] = Array.isArray(g?.versions) ? (g?.versions ?? []) : [];
+    for (const v of listed) {
+      if (typeof v?.version !== 'string') continue;
+      versions.push(v.version);
+      if (v.freshness === 'Stale' || !Array.isArray(v.resources)) continue;
+      const served: readonly (AggregatedResourceJson | null)[] = v.resources ?? [];
+      resources.set(
+        v.version,
+        served.flatMap((r) =>
+          typeof r?.resource === 'string'
+            ? [
+                {
+                  name: r.resource,
+                  kind: typeof r.responseKind?.kind === 'string' ? r.responseKind.kind : '',
+                  namespaced: r.scope === 'Namespaced',
+                  verbs: Array.isArray(r.verbs)
+                    ? r.verbs.filter((x: unknown): x is string => typeof x === 'string')
+                    : [],
+                },
+              ]
+            : [],
+        ),
+      );
+    }
+    return [{ name, versions, resources }];
+  });
 }
 
 interface ApiResourceJson {

@@ -1,6 +1,7 @@
 /**
- * Which policy kinds a cluster serves, from API discovery (`/apis`, then `/apis/<group>/<version>`
- * for the groups that matter). Discovery is open to every authenticated user, covers aggregated
+ * Which policy kinds a cluster serves, from API discovery: `/apis` as aggregated discovery (every
+ * group with its resources in one answer, Kubernetes 1.30+; 1.27+ as v2beta1), else the plain group
+ * list and then `/apis/<group>/<version>` for the groups that matter. Discovery is open to every authenticated user, covers aggregated
  * APIs (Calico's `projectcalico.org/v3`) as well as CRDs, and is far smaller than the CRD list
  * (which carries every CRD's schema). An API group that is not installed is simply absent.
  */
@@ -105,7 +106,7 @@ async function discoverGroup(
     if (remaining.length === 0) break;
     let resources;
     try {
-      resources = await client.apiResources(group, version);
+      resources = info.resources?.get(version) ?? (await client.apiResources(group, version));
     } catch (e) {
       const error = asKubeError(e);
       if (error.kind === 'not-found') continue; // that version went away: try the next one
@@ -143,7 +144,7 @@ async function discoverGatekeeper(client: KubeClient, info: ApiGroupInfo | undef
   for (const version of info.versions) {
     let resources;
     try {
-      resources = await client.apiResources(group, version);
+      resources = info.resources?.get(version) ?? (await client.apiResources(group, version));
     } catch (e) {
       const error = asKubeError(e);
       if (error.kind === 'not-found') continue;

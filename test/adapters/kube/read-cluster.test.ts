@@ -141,6 +141,27 @@ describe('readCluster', () => {
     expect(server.requests.filter((r) => r.status !== 200)).toEqual([]);
   });
 
+  it('discovers with one request where the server has aggregated discovery, and reads the same as without', async () => {
+    const options = {
+      objects: [
+        ...generatedObjects(30, { policyEvery: 3 }),
+        ...objectsOfFile(`${FIXTURES}clusters/selector-invalid-violating.yaml`),
+      ],
+      installed: ['cilium', 'calico-apiserver', 'anp', 'istio', 'kyverno', 'gatekeeper'] as const,
+      constraintKinds: ['K8sRequiredLabels', 'K8sAllowedRepos'],
+    };
+    const aggregated = await read(options);
+    const legacy = await read({ ...options, aggregatedDiscovery: false });
+    expect(aggregated.snapshot).toEqual(legacy.snapshot);
+    const groupDiscovery = (server: KubeApiServer) =>
+      server.requests.filter((r) => /^\/apis\/[^/]+\/[^/]+$/.test(r.path)).map((r) => r.path);
+    expect(groupDiscovery(aggregated.server)).toEqual([]);
+    expect(groupDiscovery(legacy.server).length).toBeGreaterThanOrEqual(6);
+    expect(statusOf(aggregated.snapshot, 'ciliumnetworkpolicies.cilium.io')).toBe('complete');
+    expect(statusOf(aggregated.snapshot, 'networkpolicies.projectcalico.org')).toBe('complete');
+    expect(aggregated.snapshot.reads.map((r) => r.resource)).toContain('k8sallowedrepos.constraints.gatekeeper.sh');
+  });
+
   it('reads Calico through projectcalico.org/v3 when its API server is installed, never both', async () => {
     const both = await read({
       objects: objectsOfFile(`${FIXTURES}clusters/selector-invalid-violating.yaml`),

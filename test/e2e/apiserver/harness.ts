@@ -256,6 +256,19 @@ export interface StartOptions {
 }
 
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
+  // Ports are picked free and then bound by etcd and kube-apiserver a moment later: another test
+  // file starting its own control plane at the same time can take one in between. Start again
+  // on fresh ports then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(options);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof Error && /address already in use/.test(e.message))) throw e;
+    }
+  }
+}
+
+async function startControlPlaneOnce(options: StartOptions): Promise<ControlPlane> {
   const bins = binDir();
   const etcdBin = join(bins, 'etcd');
   const apiserverBin = join(bins, 'kube-apiserver');

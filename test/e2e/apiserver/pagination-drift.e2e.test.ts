@@ -100,6 +100,20 @@ describe('a 1,200-namespace cluster', () => {
     expect(policy.peers[0]?.selects).toHaveLength(BULK / TEAMS.length);
   });
 
+  it('discovers the policy kinds with aggregated discovery: one GET of /apis, no per-group discovery', async () => {
+    const before = (await readAuditEvents(cp)).length;
+    const report = await scanJson(await scanArgs());
+    expect(report.clusters[0]?.status).toBe('complete');
+    const mine = (await readAuditEvents(cp))
+      .slice(before)
+      .filter((e) => e.stage === 'ResponseComplete' && e.user.username === READER.arn);
+    const paths = mine.map((e) => new URL(e.requestURI, 'https://x').pathname);
+    expect(paths.filter((p) => p === '/apis')).toHaveLength(1);
+    expect(paths.filter((p) => /^\/apis\/[^/]+\/[^/]+$/.test(p))).toEqual([]);
+    // The CRD kinds installed were still found and read.
+    expect(paths).toContain('/apis/cilium.io/v2/ciliumnetworkpolicies');
+  });
+
   it('reports a label removed through the API between two scans as drift, with its impact', async () => {
     const storeDir = join(cp.workDir, 'store');
     await mkdir(storeDir);
