@@ -435,7 +435,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   }
 
   // Serialized answers, by URL and resourceVersion: a benchmark measures the client, not this server.
-  const answers = new Map<string, string>();
+  const answers = new Map<string, Buffer>();
   function route(res: ServerResponse, url: URL, record: RecordedRequest, aggregated: boolean): void {
     const type = aggregated
       ? 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
@@ -451,9 +451,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const r = routeBody(url, aggregated);
     if (r.status === 200) {
       record.status = 200;
-      const text = JSON.stringify(r.value);
-      if (cacheKey !== undefined && answers.size < 10_000) answers.set(cacheKey, text);
-      res.writeHead(200, { 'content-type': type }).end(text);
+      const bytes = Buffer.from(JSON.stringify(r.value));
+      if (cacheKey !== undefined && answers.size < 10_000) answers.set(cacheKey, bytes);
+      res.writeHead(200, { 'content-type': type }).end(bytes);
     } else if (r.status === 404) {
       record.status = 404;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');

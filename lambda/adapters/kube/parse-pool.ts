@@ -37,8 +37,15 @@ interface Job {
 interface Reply {
   readonly id: number;
   readonly value?: unknown;
-  /** A namespace list's items, flat: name, then the number of labels and their keys and values (-1: no labels). */
-  readonly flat?: readonly unknown[];
+  /**
+   * A namespace list's items, flat: per item, in `shape`, its number of labels (-1: no labels; -2:
+   * labels that are not an object); in `refs`, indices into `table` of its name, then of each
+   * label's key and value (or of the labels value itself, for -2).
+   */
+  readonly shape?: Int32Array;
+  readonly refs?: Int32Array;
+  /** The values `refs` point at: each distinct string once (label keys, names repeated as values). */
+  readonly table?: readonly unknown[];
   readonly error?: { readonly name: string; readonly message: string };
 }
 
@@ -76,7 +83,11 @@ function createPool(size: number): Pool {
       slot.pending.delete(reply.id);
       if (slot.pending.size === 0) worker.unref();
       if (reply.error === undefined)
-        job.resolve(reply.flat === undefined ? reply.value : unflatten(reply.value, reply.flat));
+        job.resolve(
+          reply.shape === undefined || reply.refs === undefined
+            ? reply.value
+            : unflatten(reply.value, reply.shape, reply.refs, reply.table ?? []),
+        );
       else
         job.reject(
           reply.error.name === 'SyntaxError' ? new SyntaxError(reply.error.message) : new Error(reply.error.message),
@@ -117,23 +128,24 @@ function createPool(size: number): Pool {
 }
 
 /** A namespace list back from its flat form. */
-function unflatten(value: unknown, flat: readonly unknown[]): unknown {
+function unflatten(value: unknown, shape: Int32Array, refs: Int32Array, table: readonly unknown[]): unknown {
   const items: unknown[] = [];
-  for (let i = 0; i < flat.length;) {
-    const name = flat[i++];
-    const count = flat[i++];
-    if (typeof count !== 'number') {
-      items.push({ metadata: { name, labels: count } });
+  let r = 0;
+  for (let n = 0; n < shape.length; n++) {
+    const name = table[refs[r++] as number];
+    const count = shape[n] as number;
+    if (count === -2) {
+      items.push({ metadata: { name, labels: table[refs[r++] as number] } });
       continue;
     }
-    if (count < 0) {
+    if (count === -1) {
       items.push({ metadata: { name } });
       continue;
     }
     const labels: Record<string, unknown> = {};
     for (let j = 0; j < count; j++) {
-      const key = flat[i++] as string;
-      const v = flat[i++];
+      const key = table[refs[r++] as number] as string;
+      const v = table[refs[r++] as number];
       // As JSON.parse makes it: an own property, even for "__proto__".
       if (key === '__proto__')
         Object.defineProperty(labels, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -179,21 +191,48 @@ function workerMain(parentPort: MessagePort, slim: typeof slimmed): void {
     try {
       const value = JSON.parse(decoder.decode(job.bytes)) as { items?: unknown } | null;
       if (job.slim === 'namespaces' && typeof value === 'object' && value !== null && Array.isArray(value.items)) {
-        // Only name and labels are kept, and many small objects are slow to hand across: one flat
-        // array of strings is not.
+        // Only name and labels are kept, and many small objects are slow to hand across: one array
+        // of indices is not, with each distinct string (label keys, a name repeated as a label
+        // value) sent once. (No functions in here: a bundler that keeps names would wrap them in
+        // a helper this thread does not have.)
         const items = value.items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[];
-        const flat: unknown[] = [];
+        const values: unknown[] = [];
+        const shape: number[] = [];
         for (const item of items) {
           const m = item?.metadata;
           const labels = m?.labels;
+          values.push(m?.name);
           if (typeof labels === 'object' && labels !== null && !Array.isArray(labels)) {
-            const entries = Object.entries(labels);
-            flat.push(m?.name, entries.length);
-            for (const [k, v] of entries) flat.push(k, v);
-          } else flat.push(m?.name, labels === undefined ? -1 : labels);
+            const keys = Object.keys(labels);
+            shape.push(keys.length);
+            for (const k of keys) values.push(k, (labels as Record<string, unknown>)[k]);
+          } else if (labels === undefined) shape.push(-1);
+          else {
+            shape.push(-2);
+            values.push(labels);
+          }
+        }
+        // Strings only are shared (anything else a label could wrongly hold is sent as it is: a
+        // Map would take -0 for 0).
+        const table: unknown[] = [];
+        const index = new Map<string, number>();
+        const refs = new Int32Array(values.length);
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (typeof v !== 'string') {
+            refs[i] = table.push(v) - 1;
+            continue;
+          }
+          let at = index.get(v);
+          if (at === undefined) {
+            at = table.push(v) - 1;
+            index.set(v, at);
+          }
+          refs[i] = at;
         }
         value.items = undefined;
-        parentPort.postMessage({ id: job.id, value, flat });
+        const layout = Int32Array.from(shape);
+        parentPort.postMessage({ id: job.id, value, refs, shape: layout, table }, [refs.buffer, layout.buffer]);
         return;
       }
       parentPort.postMessage({ id: job.id, value: slim(value, job.slim) });

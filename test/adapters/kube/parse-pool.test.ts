@@ -48,6 +48,37 @@ describe('parseJsonBody', () => {
     );
   });
 
+  it('hands back odd namespace items from a thread exactly as JSON.parse has them', async () => {
+    const odd = [
+      { metadata: { name: 'no-labels' } },
+      { metadata: { labels: { a: 'no name' } } },
+      { metadata: { name: 'string-labels', labels: 'x' } },
+      { metadata: { name: 'array-labels', labels: ['a'] } },
+      { metadata: { name: 'null-labels', labels: null } },
+      { metadata: { name: 'odd-values', labels: { zero: 0, minusZero: -0, t: true, o: { x: 1 }, n: null } } },
+      { metadata: { name: 'proto', labels: { ['__proto__']: 'p', after: 'a' } } },
+      { metadata: { name: 'shared', labels: { ns: 'shared', again: 'shared' } } },
+      null,
+      { spec: {} },
+    ];
+    const text = JSON.stringify({ ...namespaceList(600), items: [...odd, ...namespaceList(600).items] }).replace(
+      '"minusZero":0',
+      '"minusZero":-0',
+    );
+    expect(text.length).toBeGreaterThan(WORKER_MIN_BYTES);
+    const expected = JSON.parse(text) as { items: ({ metadata?: { name?: unknown; labels?: unknown } } | null)[] };
+    expected.items = expected.items.map((item) => {
+      const m = item?.metadata;
+      return m === undefined ? { metadata: { name: undefined } } : { metadata: { name: m.name, labels: m.labels } };
+    });
+    const parsed = (await parseJsonBody(Buffer.from(text), 'namespaces')) as typeof expected;
+    expect(parsed.items).toEqual(expected.items);
+    const minusZero = (parsed.items[5]?.metadata?.labels as Record<string, number>).minusZero;
+    expect(Object.is(minusZero, -0)).toBe(true);
+    expect(Object.keys(parsed.items[6]?.metadata?.labels ?? {})).toEqual(['__proto__', 'after']);
+    expect(Object.getPrototypeOf(parsed.items[6]?.metadata?.labels)).toBe(Object.prototype);
+  });
+
   it('drops managedFields and the last-applied annotation of objects, nothing else', async () => {
     const list = policyList(400);
     const body = Buffer.from(JSON.stringify(list));
@@ -98,12 +129,16 @@ describe('parseJsonBody', () => {
 });
 
 describe('parseJsonBody in a minified bundle', () => {
-  it('still runs its worker from source text (as in the CLI and Lambda bundles)', async () => {
+  it.each([
+    ['minified, as in the CLI and Lambda bundles', false],
+    ['with names kept, as the TypeScript runner runs `npm start`', true],
+  ])('still runs its worker from source text (%s)', async (_, keepNames) => {
     const { build } = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'labelguard-parse-pool-'));
     try {
       const outfile = join(dir, 'bundle.mjs');
       await build({
+        keepNames,
         entryPoints: [fileURLToPath(new URL('../../../lambda/adapters/kube/parse-pool.ts', import.meta.url))],
         outfile,
         bundle: true,
