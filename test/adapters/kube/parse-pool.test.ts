@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseJsonBody, WORKER_MIN_BYTES } from '../../../lambda/adapters/kube/parse-pool.js';
 
@@ -77,6 +78,61 @@ describe('parseJsonBody', () => {
     expect(Object.is(minusZero, -0)).toBe(true);
     expect(Object.keys(parsed.items[6]?.metadata?.labels ?? {})).toEqual(['__proto__', 'after']);
     expect(Object.getPrototypeOf(parsed.items[6]?.metadata?.labels)).toBe(Object.prototype);
+  });
+
+  it('cuts managedFields out before parsing, and keeps everything else byte for byte (any labels)', async () => {
+    // Keys and values that look like the cut's markers: quotes, escapes, brackets, the key itself.
+    const tricky = fc.oneof(
+      fc.string(),
+      fc.constantFrom('"managedFields":[', 'managedFields', '\\', '\\"', ']}', '[{', 'k:{"type":"Ready"}', 'ü✓'),
+    );
+    const item = fc.record({
+      name: tricky,
+      labels: fc.option(fc.dictionary(tricky, tricky, { maxKeys: 4 }), { nil: undefined }),
+      annotations: fc.option(fc.dictionary(tricky, tricky, { maxKeys: 2 }), { nil: undefined }),
+      managedFields: fc.option(fc.array(fc.record({ manager: tricky, fieldsV1: fc.jsonValue({ maxDepth: 3 }) })), {
+        nil: undefined,
+      }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 8 }), async (items) => {
+        const list = {
+          kind: 'NamespaceList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: '9' },
+          items: items.map((i) => ({
+            metadata: {
+              name: i.name,
+              ...(i.labels === undefined ? {} : { labels: i.labels }),
+              ...(i.annotations === undefined ? {} : { annotations: i.annotations }),
+              ...(i.managedFields === undefined ? {} : { managedFields: i.managedFields }),
+            },
+            spec: { finalizers: ['kubernetes'] },
+          })),
+          // Padding past the thread threshold, after the items.
+          padding: 'x'.repeat(WORKER_MIN_BYTES),
+        };
+        const text = JSON.stringify(list);
+        const parsed = (await parseJsonBody(Buffer.from(text), 'namespaces')) as typeof list;
+        const whole = JSON.parse(text) as typeof list;
+        expect(parsed.items).toEqual(
+          whole.items.map((i) => ({ metadata: { name: i.metadata.name, labels: i.metadata.labels } })),
+        );
+        expect(parsed.padding).toBe(whole.padding);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a body whose managedFields never closes fails with the SyntaxError of the body as sent', async () => {
+    const text = `{"items":[{"metadata":{"name":"a","managedFields":[{"f":"${'y'.repeat(WORKER_MIN_BYTES)}"}`;
+    let expected: unknown;
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      expected = e;
+    }
+    await expect(parseJsonBody(Buffer.from(text), 'namespaces')).rejects.toThrow((expected as Error).message);
   });
 
   it('drops managedFields and the last-applied annotation of objects, nothing else', async () => {
