@@ -20,7 +20,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createManifestSource, parseManifestText } from '../../lambda/adapters/manifests/read-manifests.js';
 import { verifyEksToken, type CredentialStore } from './eks-endpoint.js';
+import { encodeNamespaceList, encodeStatus } from './k8s-protobuf.js';
 import { createTestCa, issueServerCert, type ServerCert, type TestCa } from './tls.js';
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 // ---------------------------------------------------------------------------------------------
 // API groups
@@ -200,6 +203,11 @@ export interface KubeApiServerOptions {
    * API server that is not answering.
    */
   readonly aggregatedDiscovery?: boolean;
+  /**
+   * Send namespace lists, and their errors, in Kubernetes protobuf to a client that asks for it, as
+   * the API server does for built-in types. Default true.
+   */
+  readonly protobuf?: boolean;
   /** Offer HTTP/2 (ALPN), as the Kubernetes API server does; false: HTTP/1.1 only. Default true. */
   readonly http2?: boolean;
   readonly faults?: readonly FaultRule[];
@@ -214,6 +222,8 @@ export interface RecordedRequest {
   /** sha256 prefix of the bearer token, when one was sent. */
   readonly tokenId?: string;
   status?: number;
+  /** Answered in Kubernetes protobuf (a namespace list asked for so). */
+  protobuf?: boolean;
   /** For a held body (`hold-body`): what let the rest of it go (the next page asked for, or time). */
   releasedBy?: 'next-request' | 'timeout';
 }
@@ -265,6 +275,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const tokensSeen = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   const onNextRequest = new Set<(next: RecordedRequest) => void>();
+  /** Responses to be sent in protobuf (a namespace list asked for so). */
+  const protobufAnswers = new WeakSet<ServerResponse>();
+  /** A 200 answer's value, in the form negotiated for `res`. */
+  const encoded = (res: ServerResponse, value: unknown): { type: string; body: Buffer } =>
+    protobufAnswers.has(res)
+      ? { type: PROTOBUF, body: encodeNamespaceList(value as { metadata?: unknown; items?: unknown }) }
+      : { type: 'application/json', body: Buffer.from(JSON.stringify(value)) };
   const stats = { connections: 0, active: 0, maxActive: 0 };
   let resourceVersion = 1000;
   let compactedBefore = 0;
@@ -356,6 +373,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       url.pathname === '/apis' &&
       options.aggregatedDiscovery !== false &&
       /as=APIGroupDiscoveryList/.test(req.headers.accept ?? '');
+    // Namespace lists (and their errors) in protobuf when asked for, as the API server sends
+    // built-in types, unless this server plays one that does not.
+    if (
+      options.protobuf !== false &&
+      url.pathname === '/api/v1/namespaces' &&
+      (req.headers.accept ?? '').includes(PROTOBUF)
+    ) {
+      protobufAnswers.add(res);
+      record.protobuf = true;
+    }
     const rule = faults.find(
       (f) =>
         (f.times ?? 1) > 0 && matches(f.path, url.pathname) && (f.continued === undefined || f.continued === continued),
@@ -375,17 +402,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
           req.socket.destroy();
           return;
         case 'truncate-json': {
-          const body = routeBody(url, aggregated);
-          const text = JSON.stringify(body.value);
+          const { type, body } = encoded(res, routeBody(url, aggregated).value);
           record.status = 200;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(text.slice(0, Math.floor(text.length / 2)));
+          res.writeHead(200, { 'content-type': type }).end(body.subarray(0, Math.floor(body.length / 2)));
           return;
         }
         case 'cut-body': {
-          const text = JSON.stringify(routeBody(url, aggregated).value);
+          const { type, body } = encoded(res, routeBody(url, aggregated).value);
           record.status = 200;
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-          res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+          res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+          res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
           return;
         }
         case 'html':
@@ -395,19 +421,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         case 'hold-body': {
           const value = routeBody(url, aggregated).value as { metadata?: { continue?: string } } | undefined;
           // The last page has no next page to wait for.
-          if (value?.metadata?.continue === undefined) break;
-          const text = JSON.stringify(value);
-          const cut = Math.max(0, text.indexOf('"items"'));
+          const token = value?.metadata?.continue;
+          if (token === undefined) break;
+          const { type, body: text } = encoded(res, value);
+          // The head: everything up to the items (in protobuf, a little past the list's metadata).
+          const cut = protobufAnswers.has(res)
+            ? text.indexOf(token) + token.length + 16
+            : Math.max(0, text.indexOf('"items"'));
           record.status = 200;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.write(text.slice(0, cut));
+          res.writeHead(200, { 'content-type': type });
+          res.write(text.subarray(0, cut));
           const release = (by: 'next-request' | 'timeout'): void => {
             if (record.releasedBy !== undefined) return;
             record.releasedBy = by;
             onNextRequest.delete(byRequest);
             clearTimeout(timer);
             timers.delete(timer);
-            res.end(text.slice(cut));
+            res.end(text.subarray(cut));
           };
           const byRequest = (next: RecordedRequest): void => {
             if (next.path === url.pathname && next.query.continue !== undefined) release('next-request');
@@ -437,11 +467,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   // Serialized answers, by URL and resourceVersion: a benchmark measures the client, not this server.
   const answers = new Map<string, Buffer>();
   function route(res: ServerResponse, url: URL, record: RecordedRequest, aggregated: boolean): void {
+    const protobuf = protobufAnswers.has(res);
     const type = aggregated
       ? 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
-      : 'application/json';
+      : protobuf
+        ? PROTOBUF
+        : 'application/json';
     // Aggregated discovery reflects the faults of the moment: never cached.
-    const cacheKey = aggregated ? undefined : `${resourceVersion}:${compactedBefore}:${url.pathname}${url.search}`;
+    const cacheKey = aggregated
+      ? undefined
+      : `${resourceVersion}:${compactedBefore}:${protobuf}:${url.pathname}${url.search}`;
     const cached = cacheKey === undefined ? undefined : answers.get(cacheKey);
     if (cached !== undefined) {
       record.status = 200;
@@ -451,7 +486,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const r = routeBody(url, aggregated);
     if (r.status === 200) {
       record.status = 200;
-      const bytes = Buffer.from(JSON.stringify(r.value));
+      const bytes = encoded(res, r.value).body;
       if (cacheKey !== undefined && answers.size < 10_000) answers.set(cacheKey, bytes);
       res.writeHead(200, { 'content-type': type }).end(bytes);
     } else if (r.status === 404) {
@@ -618,22 +653,22 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   ): void {
     record.status = code;
     const reason = STATUS_REASONS[code] ?? (code >= 500 ? 'InternalError' : 'BadRequest');
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: continueToken ? { continue: continueToken } : {},
+      status: 'Failure',
+      message,
+      reason,
+      code,
+    };
+    const protobuf = protobufAnswers.has(res);
     res
       .writeHead(code, {
-        'content-type': 'application/json',
+        'content-type': protobuf ? PROTOBUF : 'application/json',
         ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
       })
-      .end(
-        JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: continueToken ? { continue: continueToken } : {},
-          status: 'Failure',
-          message,
-          reason,
-          code,
-        }),
-      );
+      .end(protobuf ? encodeStatus(status) : JSON.stringify(status));
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,8 +15,9 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
 import { listHeadReader } from './list-head.js';
+import { PROTOBUF_CONTENT_TYPE, decodeNamespaceList, decodeStatus, isProtobuf } from './protobuf.js';
 import { parseJsonBody, type Slim } from './parse-pool.js';
-import { clusterConnection, http1Connection, type Connection } from './transport.js';
+import { clusterConnection, http1Connection, type Connection, type RawResponse } from './transport.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
 
 export interface KubeClientOptions {
@@ -169,13 +170,11 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     });
   }
 
-  /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
-  async function getJson(
-    path: string,
-    slim: Slim = 'none',
-    onChunk?: (chunk: Buffer) => void,
-    accept = 'application/json',
-  ): Promise<unknown> {
+  /**
+   * One GET of `path` (with its query): the 2xx response, of a content type in `accept`. A non-2xx
+   * answer throws with its Status (decoded from protobuf when the server sent that).
+   */
+  async function get(path: string, accept: string, onChunk?: (chunk: Buffer) => void): Promise<RawResponse> {
     const creds = await credentials();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
@@ -193,14 +192,24 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       clearTimeout(timer);
       controller.signal.removeEventListener('abort', onCancel);
     }
-    if (res.status < 200 || res.status > 299)
-      throw new KubeHttpError(res.status, res.body.toString('utf8'), res.headers);
+    if (res.status < 200 || res.status > 299) throw new KubeHttpError(res.status, errorText(res), res.headers);
     const type = res.headers['content-type'] ?? '';
-    if (!/json/i.test(type)) {
+    if (!/json/i.test(type) && !(accept.includes(PROTOBUF_CONTENT_TYPE) && type.startsWith(PROTOBUF_CONTENT_TYPE))) {
       // A proxy's sign-in or error page answered instead of the API server.
       const shown = type.split(';', 1)[0]?.trim() || 'no content type';
       throw new KubeRequestError('invalid-response', `the response is not JSON (${shown})`);
     }
+    return res;
+  }
+
+  /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
+  async function getJson(
+    path: string,
+    slim: Slim = 'none',
+    onChunk?: (chunk: Buffer) => void,
+    accept = 'application/json',
+  ): Promise<unknown> {
+    const res = await get(path, accept, onChunk);
     return parseJsonBody(res.body, slim);
   }
 
@@ -233,18 +242,10 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
   }
 
   async function list(path: string, page: PageRequest, what: string, slim: Slim): Promise<Page<unknown>> {
-    const query = `?limit=${page.limit}${page.continueToken ? `&continue=${encodeURIComponent(page.continueToken)}` : ''}`;
     const early = page.onContinueToken;
-    const body = (await call(() => getJson(path + query, slim, early && listHeadReader(safely(early))))) as {
-      items?: unknown;
-      metadata?: { continue?: unknown };
-    };
-    if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList(what);
-    const token = body.metadata?.continue;
-    return {
-      items: body.items as unknown[],
-      continueToken: typeof token === 'string' && token !== '' ? token : undefined,
-    };
+    return call(async () =>
+      listOf(await getJson(path + pageQuery(page), slim, early && listHeadReader(safely(early))), what),
+    );
   }
 
   return {
@@ -252,17 +253,32 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     stats,
     signal: controller.signal,
     async listNamespaces(page) {
-      const { items, continueToken } = await list('/api/v1/namespaces', page, 'NamespaceList', 'namespaces');
-      return {
-        items: (items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[]).map((ns) => ({
-          name: typeof ns?.metadata?.name === 'string' ? ns.metadata.name : '',
-          labels:
-            typeof ns?.metadata?.labels === 'object' && ns.metadata.labels !== null
-              ? (ns.metadata.labels as Record<string, unknown>)
-              : undefined,
-        })),
-        continueToken,
-      };
+      // Protobuf, as kubectl asks for built-in types: a namespace's managedFields, annotations,
+      // spec and status are then skipped by their length instead of parsed. JSON otherwise.
+      const early = page.onContinueToken;
+      // Decoded inside the retried call: a body cut short is asked for again, as for any list.
+      return call(async () => {
+        const res = await get(
+          `/api/v1/namespaces${pageQuery(page)}`,
+          NAMESPACES_ACCEPT,
+          early && listHeadReader(safely(early)),
+        );
+        if ((res.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE)) {
+          const list = decodeNamespaceList(res.body);
+          return { items: list.items, continueToken: list.continueToken || undefined };
+        }
+        const { items, continueToken } = listOf(await parseJsonBody(res.body, 'namespaces'), 'NamespaceList');
+        return {
+          items: (items as ({ metadata?: { name?: unknown; labels?: unknown } } | null)[]).map((ns) => ({
+            name: typeof ns?.metadata?.name === 'string' ? ns.metadata.name : '',
+            labels:
+              typeof ns?.metadata?.labels === 'object' && ns.metadata.labels !== null
+                ? (ns.metadata.labels as Record<string, unknown>)
+                : undefined,
+          })),
+          continueToken,
+        };
+      });
     },
     async listResource(gvr, page) {
       return list(
@@ -432,6 +448,45 @@ function safely(fn: (token: string) => void): (token: string) => void {
       // Only an optimisation: the page's own token is used instead.
     }
   };
+}
+
+/** `?limit=N[&continue=T]` */
+function pageQuery(page: PageRequest): string {
+  return `?limit=${page.limit}${page.continueToken ? `&continue=${encodeURIComponent(page.continueToken)}` : ''}`;
+}
+
+/** A parsed list body's items and continue token; throws unless it is a list. */
+function listOf(value: unknown, what: string): Page<unknown> {
+  const body = value as { items?: unknown; metadata?: { continue?: unknown } } | null;
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.items)) throw invalidList(what);
+  const token = body.metadata?.continue;
+  return {
+    items: body.items as unknown[],
+    continueToken: typeof token === 'string' && token !== '' ? token : undefined,
+  };
+}
+
+/** What a namespace list is asked for as: protobuf first, as kubectl asks for built-in types. */
+const NAMESPACES_ACCEPT = `${PROTOBUF_CONTENT_TYPE}, application/json`;
+
+/**
+ * A non-2xx body as text for the error: a protobuf Status becomes the JSON Status it stands for
+ * (message, reason, code, continue token), so errors read the same whichever the server sent.
+ */
+function errorText(res: RawResponse): string {
+  if (!isProtobuf(res.body)) return res.body.toString('utf8');
+  try {
+    const status = decodeStatus(res.body);
+    return JSON.stringify({
+      kind: 'Status',
+      ...(status.message === undefined ? {} : { message: status.message }),
+      ...(status.reason === undefined ? {} : { reason: status.reason }),
+      ...(status.code === undefined ? {} : { code: status.code }),
+      metadata: status.continueToken === undefined ? {} : { continue: status.continueToken },
+    });
+  } catch {
+    return '';
+  }
 }
 
 function sameBytes(a: Buffer, b: Buffer | undefined): boolean {

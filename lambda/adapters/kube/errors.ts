@@ -154,6 +154,11 @@ export function classifyKubeError(e: unknown, context: { cancelled: boolean; tim
       ? new KubeRequestError('cancelled', 'cancelled', { cause: e })
       : new KubeRequestError('timeout', `no answer within ${context.timeoutMs} ms`, { cause: e });
   }
+  if (name === 'ProtobufError') {
+    return new KubeRequestError('invalid-response', `the response is not valid protobuf (truncated?): ${message}`, {
+      cause: e,
+    });
+  }
   if (e instanceof SyntaxError) {
     return new KubeRequestError('invalid-response', `the response is not valid JSON (truncated?): ${message}`, {
       cause: e,

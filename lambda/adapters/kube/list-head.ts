@@ -11,6 +11,8 @@
  * for early.
  */
 
+import { continueTokenFromProtobufHead, isProtobuf } from './protobuf.js';
+
 /** How much of a body's head (bytes) is looked at before giving up. */
 export const LIST_HEAD_MAX_BYTES = 64 * 1024;
 
@@ -74,6 +76,20 @@ export function listHeadReader(found: (token: string) => void): (chunk: Buffer) 
     pending.push(chunk);
     bytes += chunk.length;
     const all = pending.length === 1 ? chunk : Buffer.concat(pending, Math.min(bytes, LIST_HEAD_MAX_BYTES));
+    const decide = (early: EarlyToken | typeof MORE | typeof NONE): void => {
+      if (early === MORE && bytes < LIST_HEAD_MAX_BYTES) {
+        if (pending.length > 1) pending = [all];
+        return;
+      }
+      decided = true;
+      pending = [];
+      if (typeof early === 'object') found(early.token);
+    };
+    // A protobuf list (`k8s\0...`): its metadata comes first too.
+    if (all[0] === 0x6b && (all.length < 4 || isProtobuf(all))) {
+      decide(continueTokenFromProtobufHead(all.subarray(0, Math.min(bytes, LIST_HEAD_MAX_BYTES))));
+      return;
+    }
     for (;;) {
       const size = Math.min(bytes, window, LIST_HEAD_MAX_BYTES);
       // A character cut at the end of the window only ever lies in a part not yet complete.
@@ -82,13 +98,7 @@ export function listHeadReader(found: (token: string) => void): (chunk: Buffer) 
         window *= 4;
         continue;
       }
-      if (early === MORE && bytes < LIST_HEAD_MAX_BYTES) {
-        if (pending.length > 1) pending = [all];
-        return;
-      }
-      decided = true;
-      pending = [];
-      if (typeof early === 'object') found(early.token);
+      decide(early);
       return;
     }
   };

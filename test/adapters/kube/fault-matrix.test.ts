@@ -292,11 +292,19 @@ const CASES: readonly Case[] = [
     status: 'complete',
   },
   {
-    name: 'truncated JSON on every attempt',
+    // Namespace lists come as protobuf (as the API server sends them to clients that ask).
+    name: 'truncated protobuf namespace list on every attempt',
     faults: [{ path: NS, continued: true, fault: { kind: 'truncate-json' } }],
     status: 'failed',
     reads: { namespaces: 'failed' },
-    error: /namespaces: failed: the response is not valid JSON \(truncated\?\)/,
+    error: /namespaces: failed: the response is not valid protobuf \(truncated\?\)/,
+  },
+  {
+    name: 'truncated JSON on every attempt',
+    faults: [{ path: NP, fault: { kind: 'truncate-json' } }],
+    status: 'partial',
+    reads: { 'networkpolicies.networking.k8s.io': 'failed' },
+    error: /networkpolicies\.networking\.k8s\.io: failed: the response is not valid JSON \(truncated\?\)/,
   },
   {
     // The client (node-fetch 2) does not notice a body cut short by a closed connection: the

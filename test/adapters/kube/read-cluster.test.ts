@@ -70,10 +70,11 @@ describe('readCluster', () => {
     expect(pages.map((p) => p.releasedBy)).toEqual(['timeout', 'timeout', undefined]);
   });
 
-  it('reads ahead over HTTP/1.1 too, and a page asked ahead that 410s restarts the list as before', async () => {
+  it('reads JSON pages ahead over HTTP/1.1 too, and a page asked ahead that 410s restarts the list', async () => {
     const { snapshot, server } = await read({
       objects: generatedObjects(1203),
       http2: false,
+      protobuf: false,
       faults: [
         { path: '/api/v1/namespaces', continued: true, times: 1, fault: { kind: 'status', code: 410 } },
         { path: '/api/v1/namespaces', fault: { kind: 'hold-body', ms: 5000 } },
@@ -88,6 +89,44 @@ describe('readCluster', () => {
       ['first', 200],
       ['continued', 200],
       ['continued', 200],
+    ]);
+  });
+
+  it('reads namespace lists as protobuf where the server offers it, with the same result as JSON', async () => {
+    const objects = [
+      ...generatedObjects(1203),
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'zz-odd',
+          labels: { ünï: 'cödé ✓', ['__proto__']: 'p', empty: '' },
+          annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":true}' },
+        },
+      },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'zz-no-labels' } },
+    ];
+    const pb = await read({ objects });
+    const json = await read({ objects, protobuf: false });
+    expect(pb.snapshot).toEqual(json.snapshot);
+    expect(pb.snapshot.namespaces).toHaveLength(1205);
+    const pages = (server: KubeApiServer) => server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages(pb.server).map((r) => r.protobuf)).toEqual([true, true, true]);
+    expect(pages(json.server).map((r) => r.protobuf)).toEqual([undefined, undefined, undefined]);
+    const odd = pb.snapshot.namespaces?.find((n) => n.name === 'zz-odd');
+    expect(Object.keys(odd?.labels ?? {})).toContain('__proto__');
+    expect(Object.getPrototypeOf(odd?.labels)).toBe(Object.prototype);
+  });
+
+  it('reads protobuf pages ahead too: the continue token is at the head of the protobuf body', async () => {
+    const hold = { path: '/api/v1/namespaces', fault: { kind: 'hold-body', ms: 5000 } } as const;
+    const { snapshot, server } = await read({ objects: generatedObjects(1203), faults: [hold] });
+    expect(snapshot.namespaces).toHaveLength(1203);
+    const pages = server.requests.filter((r) => r.path === '/api/v1/namespaces');
+    expect(pages.map((p) => [p.protobuf, p.releasedBy])).toEqual([
+      [true, 'next-request'],
+      [true, 'next-request'],
+      [true, undefined],
     ]);
   });
 

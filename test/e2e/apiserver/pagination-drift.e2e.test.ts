@@ -8,6 +8,11 @@ import { Agent } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  continueTokenFromProtobufHead,
+  decodeNamespaceList,
+  decodeStatus,
+} from '../../../lambda/adapters/kube/protobuf.js';
 import { clusterConnection } from '../../../lambda/adapters/kube/transport.js';
 import { scanJson } from './cli.js';
 import { READER, readAuditEvents, startControlPlane, type ControlPlane } from './harness.js';
@@ -73,13 +78,48 @@ describe('a 1,200-namespace cluster', () => {
     }
   });
 
+  it('sends namespace lists and Status errors as protobuf when asked, decoded exactly as their JSON', async () => {
+    const connection = clusterConnection({
+      base: new URL(cp.server),
+      secureContext: createSecureContext({ ca: cp.caPem }),
+      http1Agent: () => new Agent({ ca: cp.caPem }),
+    });
+    const get = (path: string, accept: string) =>
+      connection.get(path, { authorization: `Bearer ${cp.signToken()}`, accept }, new AbortController().signal);
+    try {
+      const PB = 'application/vnd.kubernetes.protobuf, application/json';
+      const pb = await get('/api/v1/namespaces?limit=500', PB);
+      expect(pb.status).toBe(200);
+      expect(pb.headers['content-type']).toMatch(/^application\/vnd\.kubernetes\.protobuf/);
+      const decoded = decodeNamespaceList(pb.body);
+      const json = JSON.parse((await get('/api/v1/namespaces?limit=500', 'application/json')).body.toString()) as {
+        items: { metadata: { name: string; labels?: Record<string, string> } }[];
+      };
+      expect(decoded.items).toEqual(json.items.map((i) => ({ name: i.metadata.name, labels: i.metadata.labels })));
+      expect(decoded.items).toHaveLength(500);
+      expect(decoded.continueToken).toMatch(/^[A-Za-z0-9+/=_-]+$/);
+      // The token is in the head of the body, ahead of the items (reading ahead relies on it).
+      expect(continueTokenFromProtobufHead(pb.body.subarray(0, 512))).toEqual({ token: decoded.continueToken });
+
+      const forbidden = await get('/api/v1/secrets?limit=1', PB);
+      expect(forbidden.status).toBe(403);
+      const status = decodeStatus(forbidden.body);
+      expect(status.code).toBe(403);
+      expect(status.reason).toBe('Forbidden');
+      expect(status.message).toMatch(/secrets is forbidden: User ".*" cannot list resource "secrets"/);
+    } finally {
+      connection.close();
+    }
+  });
+
   it('reads every namespace through pages of 500 (limit and continue, as the server saw them)', async () => {
+    const before = (await readAuditEvents(cp)).length;
     const report = await scanJson(await scanArgs());
     const [cluster] = report.clusters;
     expect(cluster?.status).toBe('complete');
     expect(cluster?.namespaces.map((n) => n.name).sort()).toEqual(allNamespaces);
 
-    const lists = (await readAuditEvents(cp)).filter(
+    const lists = (await readAuditEvents(cp)).slice(before).filter(
       (e) =>
         e.stage === 'ResponseComplete' &&
         e.verb === 'list' &&
