@@ -33,6 +33,8 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 /** One default-deny NetworkPolicy in every POLICY_EVERY-th namespace (200 policies for 2,000 namespaces). */
 const POLICY_EVERY = Number(process.env.BENCH_POLICY_EVERY ?? 10);
+/** Whether the servers send namespace lists as protobuf when asked (as API servers do); 0: JSON only. */
+const PROTOBUF = process.env.BENCH_PROTOBUF !== '0';
 /** Requests in flight per cluster (labelguard's default is 4). */
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 
@@ -52,6 +54,7 @@ if (process.argv.includes('--serve')) {
         objects,
         installed: ['cilium', 'kyverno'],
         latencyMs: LATENCY_MS,
+        protobuf: PROTOBUF,
       }),
     ),
   );
@@ -92,7 +95,8 @@ async function bench(served: readonly Served[]): Promise<void> {
   const clock = { now: () => new Date(now) };
 
   console.log(
-    `labelguard live-cluster benchmark: ${CLUSTERS} clusters × ${NAMESPACES} namespaces, +${LATENCY_MS} ms per request, Node ${process.version}`,
+    `labelguard live-cluster benchmark: ${CLUSTERS} clusters × ${NAMESPACES} namespaces, +${LATENCY_MS} ms per request, ` +
+      `namespace lists as ${PROTOBUF ? 'protobuf' : 'JSON'}, Node ${process.version}`,
   );
   // Warm up (TLS, the client's modules, the JIT) on one cluster.
   await sources()[0]?.read();
