@@ -119,13 +119,15 @@ describe('a 1,200-namespace cluster', () => {
     expect(cluster?.status).toBe('complete');
     expect(cluster?.namespaces.map((n) => n.name).sort()).toEqual(allNamespaces);
 
-    const lists = (await readAuditEvents(cp)).slice(before).filter(
-      (e) =>
-        e.stage === 'ResponseComplete' &&
-        e.verb === 'list' &&
-        e.objectRef?.resource === 'namespaces' &&
-        e.user.username === READER.arn,
-    );
+    const lists = (await readAuditEvents(cp))
+      .slice(before)
+      .filter(
+        (e) =>
+          e.stage === 'ResponseComplete' &&
+          e.verb === 'list' &&
+          e.objectRef?.resource === 'namespaces' &&
+          e.user.username === READER.arn,
+      );
     const queries = lists.map((e) => new URL(e.requestURI, 'https://x').searchParams);
     expect(queries.map((q) => q.get('limit'))).toEqual(
       Array.from({ length: Math.ceil(allNamespaces.length / 500) }, () => '500'),
