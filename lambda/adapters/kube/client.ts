@@ -16,7 +16,7 @@ import type { KubeCredentials, KubeEndpoint } from './endpoint.js';
 import { KubeRequestError, classifyKubeError } from './errors.js';
 import { listHeadReader } from './list-head.js';
 import { PROTOBUF_CONTENT_TYPE, decodeNamespaceList, decodeStatus, isProtobuf } from './protobuf.js';
-import { parseJsonBody, type Slim } from './parse-pool.js';
+import { parseJsonBody } from './parse-pool.js';
 import { clusterConnection, http1Connection, type Connection, type RawResponse } from './transport.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, createSemaphore, sleep, type RetryPolicy } from './retry.js';
 
@@ -202,15 +202,9 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     return res;
   }
 
-  /** One GET of `path` (with its query), parsed as JSON (large bodies off the event loop) and slimmed. */
-  async function getJson(
-    path: string,
-    slim: Slim = 'none',
-    onChunk?: (chunk: Buffer) => void,
-    accept = 'application/json',
-  ): Promise<unknown> {
-    const res = await get(path, accept, onChunk);
-    return parseJsonBody(res.body, slim);
+  /** One GET of `path`, parsed as JSON. */
+  async function getJson(path: string, accept = 'application/json'): Promise<unknown> {
+    return parseJsonBody((await get(path, accept)).body, 'none');
   }
 
   async function call<T>(request: () => Promise<T>): Promise<T> {
@@ -241,11 +235,18 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     }
   }
 
-  async function list(path: string, page: PageRequest, what: string, slim: Slim): Promise<Page<unknown>> {
-    const early = page.onContinueToken;
-    return call(async () =>
-      listOf(await getJson(path + pageQuery(page), slim, early && listHeadReader(safely(early))), what),
-    );
+  /**
+   * One page of the list at `path`, decoded by `decode` inside the retried call (a body cut short
+   * is asked for again), its head watched for the next continue token when the page asks for it.
+   */
+  async function list<T>(
+    path: string,
+    page: PageRequest,
+    accept: string,
+    decode: (res: RawResponse) => Promise<Page<T>> | Page<T>,
+  ): Promise<Page<T>> {
+    const onChunk = page.onContinueToken && listHeadReader(page.onContinueToken);
+    return call(async () => decode(await get(path + pageQuery(page), accept, onChunk)));
   }
 
   return {
@@ -255,14 +256,7 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
     async listNamespaces(page) {
       // Protobuf, as kubectl asks for built-in types: a namespace's managedFields, annotations,
       // spec and status are then skipped by their length instead of parsed. JSON otherwise.
-      const early = page.onContinueToken;
-      // Decoded inside the retried call: a body cut short is asked for again, as for any list.
-      return call(async () => {
-        const res = await get(
-          `/api/v1/namespaces${pageQuery(page)}`,
-          NAMESPACES_ACCEPT,
-          early && listHeadReader(safely(early)),
-        );
+      return list('/api/v1/namespaces', page, NAMESPACES_ACCEPT, async (res) => {
         if ((res.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE)) {
           const list = decodeNamespaceList(res.body);
           return { items: list.items, continueToken: list.continueToken || undefined };
@@ -284,14 +278,14 @@ export function createKubeClient(endpoint: KubeEndpoint, options: KubeClientOpti
       return list(
         `${groupPath(gvr.group, gvr.version)}/${encodeURIComponent(gvr.plural)}`,
         page,
-        `${gvr.plural} list`,
-        'objects',
+        'application/json',
+        async (res) => listOf(await parseJsonBody(res.body, 'objects'), `${gvr.plural} list`),
       );
     },
     async apiGroups() {
       // Aggregated discovery (every group with its resources, in one answer) when the server has
       // it, as kubectl asks; a server without it answers the plain APIGroupList.
-      const list = (await call(() => getJson('/apis', 'none', undefined, AGGREGATED_DISCOVERY))) as {
+      const list = (await call(() => getJson('/apis', AGGREGATED_DISCOVERY))) as {
         kind?: unknown;
         groups?: unknown;
         items?: unknown;
@@ -437,17 +431,6 @@ class KubeHttpError extends Error {
   ) {
     super(`HTTP ${code}`);
   }
-}
-
-/** `fn`, never throwing into the stream that calls it. */
-function safely(fn: (token: string) => void): (token: string) => void {
-  return (token) => {
-    try {
-      fn(token);
-    } catch {
-      // Only an optimisation: the page's own token is used instead.
-    }
-  };
 }
 
 /** `?limit=N[&continue=T]` */

@@ -63,7 +63,8 @@ export function continueTokenFromHead(head: string): EarlyToken | typeof MORE | 
 
 /**
  * Collects a body's first chunks until its continue token is known, then says so once through
- * `found` (only for a real token; never after giving up). Feed it every chunk of a 2xx body.
+ * `found` (only for a real token; never after giving up). Feed it every chunk of a 2xx body; it
+ * never throws, whatever `found` does.
  */
 export function listHeadReader(found: (token: string) => void): (chunk: Buffer) => void {
   let decided = false;
@@ -83,7 +84,13 @@ export function listHeadReader(found: (token: string) => void): (chunk: Buffer) 
       }
       decided = true;
       pending = [];
-      if (typeof early === 'object') found(early.token);
+      if (typeof early !== 'object') return;
+      try {
+        found(early.token);
+      } catch {
+        // Called from the stream's data events: nothing may throw into them. Reading ahead is
+        // only an optimisation; the page's own token is used instead.
+      }
     };
     // A protobuf list (`k8s\0...`): its metadata comes first too.
     if (all[0] === 0x6b && (all.length < 4 || isProtobuf(all))) {

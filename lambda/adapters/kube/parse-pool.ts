@@ -187,57 +187,9 @@ function slimmed(value: unknown, slim: Slim): unknown {
 /** The thread: parse, slim, send back. Source text only: it runs in the worker, not here. */
 function workerMain(parentPort: MessagePort, slim: typeof slimmed): void {
   const decoder = new TextDecoder();
-  const MANAGED_FIELDS = Buffer.from('"managedFields":[');
   parentPort.on('message', (job: { id: number; bytes: Uint8Array; slim: Slim }) => {
     try {
-      let value: { items?: unknown } | null | undefined;
-      if (job.slim === 'namespaces') {
-        // A namespace's managedFields are most of what JSON.parse would build for it, and dropped
-        // right after: they are cut out of the text first. In a list from the API server the bytes
-        // `"managedFields":[` can only be a metadata key (inside a string the quotes would be
-        // escaped; labels and annotations map to strings), and the array ends at its matching `]`
-        // (strings skipped). Anything unexpected parses the whole text, as does a cut text that is
-        // not JSON, so errors are JSON.parse's own on the body as sent.
-        const all = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-        let at = all.indexOf(MANAGED_FIELDS);
-        if (at >= 0) {
-          const kept: Buffer[] = [];
-          let from = 0;
-          while (at >= 0) {
-            let i = at + MANAGED_FIELDS.length;
-            let depth = 1;
-            while (i < all.length && depth > 0) {
-              const c = all[i] as number;
-              if (c === 0x22) {
-                i++;
-                while (i < all.length && all[i] !== 0x22) i += all[i] === 0x5c ? 2 : 1;
-              } else if (c === 0x5b || c === 0x7b) depth++;
-              else if (c === 0x5d || c === 0x7d) depth--;
-              i++;
-            }
-            if (depth !== 0) {
-              kept.length = 0;
-              break;
-            }
-            let start = at;
-            let end = i;
-            if (all[start - 1] === 0x2c) start--;
-            else if (all[end] === 0x2c) end++;
-            kept.push(all.subarray(from, start));
-            from = end;
-            at = all.indexOf(MANAGED_FIELDS, end);
-          }
-          if (kept.length > 0) {
-            kept.push(all.subarray(from));
-            try {
-              value = JSON.parse(decoder.decode(Buffer.concat(kept))) as { items?: unknown } | null;
-            } catch {
-              value = undefined;
-            }
-          }
-        }
-      }
-      if (value === undefined) value = JSON.parse(decoder.decode(job.bytes)) as { items?: unknown } | null;
+      const value = JSON.parse(decoder.decode(job.bytes)) as { items?: unknown } | null;
       if (job.slim === 'namespaces' && typeof value === 'object' && value !== null && Array.isArray(value.items)) {
         // Only name and labels are kept, and many small objects are slow to hand across: one array
         // of indices is not, with each distinct string (label keys, a name repeated as a label

@@ -100,6 +100,13 @@ describe('listHeadReader', () => {
     }
   });
 
+  it('never throws into the stream that feeds it, whatever its callback does', () => {
+    const feed = listHeadReader(() => {
+      throw new Error('boom');
+    });
+    expect(() => feed(Buffer.from(apiServerList('tok')))).not.toThrow();
+  });
+
   it('gives up after the first 64 KiB without a decision, and says nothing on the last page', () => {
     const found: string[] = [];
     const feed = listHeadReader((t) => found.push(t));

@@ -80,8 +80,8 @@ describe('parseJsonBody', () => {
     expect(Object.getPrototypeOf(parsed.items[6]?.metadata?.labels)).toBe(Object.prototype);
   });
 
-  it('cuts managedFields out before parsing, and keeps everything else byte for byte (any labels)', async () => {
-    // Keys and values that look like the cut's markers: quotes, escapes, brackets, the key itself.
+  it('keeps name and labels of any namespace list exactly as JSON.parse has them (any labels and managedFields)', async () => {
+    // Keys and values made of JSON's own markers: quotes, escapes, brackets, `"managedFields":[`.
     const tricky = fc.oneof(
       fc.string(),
       fc.constantFrom('"managedFields":[', 'managedFields', '\\', '\\"', ']}', '[{', 'k:{"type":"Ready"}', 'ü✓'),
@@ -124,7 +124,7 @@ describe('parseJsonBody', () => {
     );
   });
 
-  it('a body whose managedFields never closes fails with the SyntaxError of the body as sent', async () => {
+  it('a namespace list cut short inside managedFields fails with the SyntaxError of the body as sent', async () => {
     const text = `{"items":[{"metadata":{"name":"a","managedFields":[{"f":"${'y'.repeat(WORKER_MIN_BYTES)}"}`;
     let expected: unknown;
     try {
